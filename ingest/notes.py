@@ -1,0 +1,111 @@
+"""Find the student's notes and parse each into title, date, sections and links.
+
+Notes are only ever read. A note that cannot be read becomes a :class:`NoteError` naming the
+file, and the rest of the corpus is still indexed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.sections import DATE_HEADING, Link, Section, parse_markdown
+
+_DATE_IN_NAME = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
+
+
+class NoteError(Exception):
+    """A note that could not be read; the message names the file and says why."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+@dataclass
+class Note:
+    source: str  # path relative to the corpus root, with forward slashes
+    path: Path
+    title: str
+    date: str  # "YYYY-MM-DD" or ""
+    sections: list[Section]
+    links: list[Link]
+    text: str
+
+
+def discover_notes(corpus_dir: Path) -> list[Path]:
+    """Every ``*.md`` under the corpus, hidden folders skipped, in a stable order."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        return []
+    found = []
+    for path in corpus_dir.rglob("*.md"):
+        rel = path.relative_to(corpus_dir)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(corpus_dir).as_posix())
+
+
+def source_of(path: Path, corpus_dir: Path) -> str:
+    return Path(path).relative_to(corpus_dir).as_posix()
+
+
+def read_note_text(path: Path, source: str) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise NoteError(source, f"cannot read file ({exc.strerror or exc})") from exc
+    try:
+        # utf-8-sig: Windows editors prepend a BOM that would otherwise stick to the title.
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NoteError(
+            source,
+            f"not valid UTF-8 (byte {exc.start}); save the note as UTF-8 and re-run ingest",
+        ) from exc
+
+
+def parse_note(path: Path, corpus_dir: Path) -> Note:
+    source = source_of(path, corpus_dir)
+    text = read_note_text(path, source)
+    if "\x00" in text:
+        raise NoteError(source, "looks like a binary file, not a markdown note")
+    parsed = parse_markdown(text)
+    title = ""
+    date = ""
+    for section in parsed.sections:
+        if not section.headings:
+            continue
+        if section.level == 1 and not title:
+            title = section.headings[-1]
+        match = DATE_HEADING.match(section.headings[-1])
+        if match and not date:
+            date = match.group(1)
+    if not date:
+        match = _DATE_IN_NAME.search(path.stem)
+        if match:
+            date = "-".join(match.groups())
+    return Note(
+        source=source,
+        path=path,
+        title=title or path.stem,
+        date=date,
+        sections=parsed.sections,
+        links=parsed.links,
+        text=text,
+    )
+
+
+def breadcrumb(headings: tuple[str, ...], title: str) -> tuple[str, ...]:
+    """Heading path without the note's title and its date heading: those are metadata."""
+    out = []
+    for i, heading in enumerate(headings):
+        if i == 0 and heading == title:
+            continue
+        if DATE_HEADING.match(heading):
+            continue
+        out.append(heading)
+    return tuple(out)

@@ -1,0 +1,179 @@
+"""Markdown -> sections (heading hierarchy) made of blocks (paragraphs, list items, code, tables).
+
+Shared by notes and fetched reference pages, so both are chunked by the same rules.
+markdown-it-py does the parsing: `#` inside fenced code stays code, nested lists keep their
+structure, and every block knows its line range.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from rag.text import normalize
+
+_md = MarkdownIt("commonmark").enable("table")
+
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
+_HEADING_MARK = re.compile(r"^\s*#{1,6}\s+")
+DATE_HEADING = re.compile(r"^\s*날짜\s*[:：]\s*(\d{4}-\d{2}-\d{2})")
+
+
+def clean_inline(text: str) -> str:
+    """Markdown inline syntax -> the words a reader sees (links keep their anchor text)."""
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(lambda m: m.group(1), text)
+    text = _AUTOLINK.sub(lambda m: m.group(1), text)
+    text = _CODE_SPAN.sub(lambda m: m.group(1), text)
+    text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3), text)
+    return normalize(text)
+
+
+@dataclass
+class Block:
+    """A unit that is never split across two sections: paragraph, list item, code, table."""
+
+    kind: str  # "paragraph" | "item" | "code" | "table" | "quote"
+    text: str
+    start_line: int  # 1-based, inclusive
+    end_line: int
+    # For a list item with nested children: its first line ("레플리카셋(ReplicaSet)"); the
+    # children's sentences need it as their subject.
+    label: str = ""
+    children: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    headings: tuple[str, ...]  # full heading path, as written (cleaned of markup)
+    level: int
+    start_line: int
+    end_line: int = 0
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class Link:
+    url: str
+    text: str
+    line: int
+    headings: tuple[str, ...]
+
+
+@dataclass
+class ParsedMarkdown:
+    sections: list[Section]
+    links: list[Link]
+
+
+def _item_block(lines: list[str], start: int, end: int) -> Block:
+    raw = [ln for ln in lines[start:end] if ln.strip()]
+    cleaned = [clean_inline(_BULLET.sub("", ln)) for ln in raw]
+    cleaned = [c for c in cleaned if c]
+    label = cleaned[0] if cleaned else ""
+    children = cleaned[1:]
+    text = label if not children else label + "\n" + "\n".join(children)
+    return Block("item", text, start + 1, end, label=label if children else "", children=children)
+
+
+def parse_markdown(text: str) -> ParsedMarkdown:
+    lines = text.splitlines()
+    tokens = _md.parse(text)
+    sections: list[Section] = [Section(headings=(), level=0, start_line=1)]
+    stack: list[tuple[int, str]] = []
+    links: list[Link] = []
+    last_line = 0
+
+    def current() -> Section:
+        return sections[-1]
+
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.level != 0 or tok.map is None:
+            i += 1
+            continue
+        start, end = tok.map
+        last_line = max(last_line, end)
+        if tok.type == "heading_open":
+            level = int(tok.tag[1])
+            title = clean_inline(tokens[i + 1].content)
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, title))
+            current().end_line = start
+            sections.append(Section(tuple(t for _, t in stack), level, start + 1))
+            i += 3
+            continue
+        if tok.type in ("bullet_list_open", "ordered_list_open"):
+            close = _matching_close(tokens, i)
+            for j in range(i + 1, close):
+                item = tokens[j]
+                if item.type == "list_item_open" and item.level == 1 and item.map:
+                    current().blocks.append(_item_block(lines, *item.map))
+                elif item.type == "inline" and item.map:
+                    links.extend(_links_of(item, current().headings))
+            i = close + 1
+            continue
+        if tok.type in ("fence", "code_block"):
+            code = tok.content.rstrip()
+            if code:
+                current().blocks.append(Block("code", normalize_code(code), start + 1, end))
+            i += 1
+            continue
+        if tok.type in ("paragraph_open", "blockquote_open", "table_open", "html_block"):
+            close = _matching_close(tokens, i) if tok.nesting == 1 else i
+            for j in range(i + 1, close):
+                if tokens[j].type == "inline" and tokens[j].map:
+                    links.extend(_links_of(tokens[j], current().headings))
+            body = "\n".join(lines[start:end])
+            kind = {"blockquote_open": "quote", "table_open": "table"}.get(tok.type, "paragraph")
+            if kind == "quote":
+                body = re.sub(r"^\s*>\s?", "", body, flags=re.M)
+            cleaned = clean_inline(body) if kind != "table" else normalize(body)
+            if cleaned:
+                current().blocks.append(Block(kind, cleaned, start + 1, end))
+            i = close + 1
+            continue
+        i += 1
+    current().end_line = max(last_line, len(lines))
+    return ParsedMarkdown([s for s in sections if s.blocks or s.headings], links)
+
+
+def normalize_code(code: str) -> str:
+    return "\n".join(line.rstrip() for line in code.splitlines())
+
+
+def _matching_close(tokens: list[Token], i: int) -> int:
+    depth = 0
+    for j in range(i, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _links_of(inline: Token, headings: tuple[str, ...]) -> list[Link]:
+    found: list[Link] = []
+    children = inline.children or []
+    line = (inline.map[0] + 1) if inline.map else 0
+    for k, child in enumerate(children):
+        if child.type != "link_open":
+            continue
+        href = str(child.attrs.get("href", ""))
+        text_parts = []
+        for nxt in children[k + 1 :]:
+            if nxt.type == "link_close":
+                break
+            text_parts.append(nxt.content)
+        if href.startswith(("http://", "https://")):
+            found.append(Link(href, normalize("".join(text_parts)), line, headings))
+    return found

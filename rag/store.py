@@ -1,0 +1,169 @@
+"""The two stores behind retrieval.
+
+- Chroma (dense vectors): embedded ``PersistentClient`` by default, or ``HttpClient`` to a
+  ``chroma run`` server when ``TIL_CHROMA_URL`` is set (several users, one index).
+- :class:`ChunkStore` (``chunks.json`` in the index dir): every chunk's text, metadata and
+  Kiwi tokens, plus the manifest. It is the commit point of an ingest run: written atomically
+  after new vectors are in Chroma and before stale ones are deleted, so a crash at any moment
+  leaves a consistent index (dense hits whose id is not in the chunk store are ignored).
+  BM25 is built from the stored tokens once per load, never per query.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from langchain_core.documents import Document
+
+from rag.config import Settings
+
+if TYPE_CHECKING:
+    import chromadb
+    from langchain_chroma import Chroma
+    from langchain_core.embeddings import Embeddings
+    from rank_bm25 import BM25Okapi
+
+CHUNKS_FILE = "chunks.json"
+STORE_FORMAT = 1
+
+
+class IndexMissingError(RuntimeError):
+    """No index yet: the message tells the user how to build one."""
+
+
+def open_chroma_client(settings: Settings) -> chromadb.ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    path = Path(settings.index_dir) / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def open_vectorstore(
+    settings: Settings, embeddings: Embeddings, client: chromadb.ClientAPI | None = None
+) -> Chroma:
+    from langchain_chroma import Chroma
+
+    return Chroma(
+        collection_name=settings.collection,
+        embedding_function=embeddings,
+        client=client or open_chroma_client(settings),
+        # Vectors are L2-normalised; cosine distance makes scores comparable across backends.
+        collection_metadata={"hnsw:space": "cosine"},
+    )
+
+
+@dataclass
+class ChunkStore:
+    """All chunks in index order, their BM25 tokens, and the manifest of the run that wrote them."""
+
+    docs: list[Document] = field(default_factory=list)
+    tokens: list[list[str]] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def by_id(self) -> dict[str, Document]:
+        return {d.metadata["chunk_id"]: d for d in self.docs}
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        return {d.metadata["chunk_id"]: i for i, d in enumerate(self.docs)}
+
+    @cached_property
+    def sections(self) -> dict[tuple[str, str], list[Document]]:
+        grouped: dict[tuple[str, str], list[Document]] = defaultdict(list)
+        for doc in self.docs:
+            grouped[(doc.metadata["source"], doc.metadata["section"])].append(doc)
+        for docs in grouped.values():
+            docs.sort(key=lambda d: d.metadata.get("position", 0))
+        return dict(grouped)
+
+    @cached_property
+    def bm25(self) -> BM25Okapi | None:
+        from rank_bm25 import BM25Okapi
+
+        if not self.docs:
+            return None
+        # An empty token list would divide by zero inside rank_bm25's IDF; a sentinel avoids it.
+        return BM25Okapi([t or ["\x00"] for t in self.tokens])
+
+    @cached_property
+    def vocabulary(self) -> dict[str, int]:
+        """Document frequency of each token: how many chunks contain it."""
+        df: dict[str, int] = defaultdict(int)
+        for toks in self.tokens:
+            for tok in set(toks):
+                df[tok] += 1
+        return dict(df)
+
+    def section_docs(self, doc: Document) -> list[Document]:
+        return self.sections.get((doc.metadata["source"], doc.metadata["section"]), [doc])
+
+    @classmethod
+    def load(cls, index_dir: Path) -> ChunkStore | None:
+        path = Path(index_dir) / CHUNKS_FILE
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        docs = [
+            Document(page_content=row["text"], metadata=row["metadata"], id=row["id"])
+            for row in data["chunks"]
+        ]
+        return cls(docs, [row["tokens"] for row in data["chunks"]], data.get("manifest", {}))
+
+    def save(self, index_dir: Path) -> None:
+        index_dir = Path(index_dir)
+        index_dir.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "format": STORE_FORMAT,
+            "manifest": self.manifest,
+            "chunks": [
+                {"id": d.metadata["chunk_id"], "text": d.page_content, "metadata": d.metadata,
+                 "tokens": toks}
+                for d, toks in zip(self.docs, self.tokens, strict=True)
+            ],
+        }
+        atomic_write_text(index_dir / CHUNKS_FILE, json.dumps(payload, ensure_ascii=False))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_chunk_store(settings: Settings) -> ChunkStore:
+    store = ChunkStore.load(settings.index_dir)
+    if store is None:
+        raise IndexMissingError(
+            f"아직 색인이 없습니다 (no index in {settings.index_dir}). "
+            "먼저 `python -m ingest`를 실행하세요."
+        )
+    return store

@@ -1,0 +1,61 @@
+"""Shared pytest fixtures. Each block belongs to one area; add yours in its own block."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rag.config import Settings
+
+# ============================================================================ web fixtures
+# Owned by ingest/web.py's tests; ingestion tests reuse `fixture_site` and `web_settings`.
+
+SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+WEB_FIXTURES = SHARED_DIR / "fixtures" / "web"
+WEB_SITE_DIR = WEB_FIXTURES / "site"
+
+
+class _QuietFileHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+        pass
+
+
+@pytest.fixture(scope="session")
+def fixture_site() -> Iterator[str]:
+    """Serve the six offline kubernetes.io pages; yields ``http://127.0.0.1:PORT/``."""
+    if not WEB_SITE_DIR.is_dir():
+        pytest.skip(f"web fixtures not found at {WEB_SITE_DIR}")
+    handler = partial(_QuietFileHandler, directory=str(WEB_SITE_DIR))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="fixture-site", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def web_settings(tmp_path: Path, fixture_site: str) -> Settings:
+    """Settings that fetch ``https://kubernetes.io/…`` from :func:`fixture_site`."""
+    return Settings(
+        url_rewrites=(("https://kubernetes.io/", fixture_site),),
+        allow_private_hosts=True,
+        cache_dir=tmp_path / "cache",
+        # Keep everything a test writes inside tmp_path, never in the project's own index.
+        index_dir=tmp_path / "index",
+        review_db=tmp_path / "index" / "reviews.sqlite3",
+        fetch_timeout=2.0,
+    )
+
+
+# ======================================================================== end web fixtures
