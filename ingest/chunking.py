@@ -18,11 +18,11 @@ from langchain_core.documents import Document
 
 from ingest.notes import Note, breadcrumb
 from ingest.sections import Block, Section, parse_markdown
-from rag.text import split_sentences
+from rag.text import morphemes, split_sentences
 
 # A list item's first line is a label (sub-heading) only when it is short; a long first line
 # is a sentence and stays in its parent section.
-MAX_LABEL_CHARS = 60
+MAX_LABEL_CHARS = 40
 SEPARATOR = " > "
 
 
@@ -31,12 +31,23 @@ class _Unit:
     text: str
     start_line: int
     end_line: int
+    code: bool = False
 
 
 @dataclass
 class _Group:
     path: tuple[str, ...]
     units: list[_Unit]
+
+
+def is_label(text: str) -> bool:
+    """A term-like first line ("레플리카셋(ReplicaSet)"), not a sentence or a clause that
+    ends in a particle or verb ending ("... 필드는", "... 정의한다.")."""
+    text = text.strip()
+    if not text or len(text) > MAX_LABEL_CHARS or text[-1] in ".。!?:;,":
+        return False
+    tags = [tag for _, tag in morphemes(text) if not tag.startswith("S")]
+    return bool(tags) and not tags[-1].startswith(("J", "E"))
 
 
 def chunk_id(source: str, section: str, text: str) -> str:
@@ -74,11 +85,11 @@ def _block_units(block: Block, max_chars: int) -> list[_Unit]:
         units, current = [], []
         for line in lines:
             if current and sum(len(x) + 1 for x in current) + len(line) > max_chars:
-                units.append(_Unit("\n".join(current), block.start_line, block.end_line))
+                units.append(_Unit("\n".join(current), block.start_line, block.end_line, True))
                 current = []
             current.append(line)
         if current:
-            units.append(_Unit("\n".join(current), block.start_line, block.end_line))
+            units.append(_Unit("\n".join(current), block.start_line, block.end_line, True))
         return units
     if block.kind == "item":
         return [_Unit(f"- {u.text}", u.start_line, u.end_line)
@@ -92,7 +103,7 @@ def _groups(sections: Iterable[Section], path_of, max_chars: int) -> list[_Group
         path = path_of(section)
         plain: _Group | None = None
         for block in section.blocks:
-            if block.kind == "item" and block.label and len(block.label) <= MAX_LABEL_CHARS:
+            if block.kind == "item" and is_label(block.label):
                 plain = None
                 units = []
                 for child in block.children:
@@ -149,7 +160,10 @@ def _documents(
                 cid = chunk_id(base["source"], section, f"{text}\x1f{n}")
                 n += 1
             seen.add(cid)
-            meta = {**base, "chunk_id": cid, "section": section, "position": len(docs)}
+            code_chars = sum(len(u.text) for u in units if u.code)
+            meta = {**base, "chunk_id": cid, "section": section, "position": len(docs),
+                    # Mostly code/YAML: searchable, but a poor passage to answer from.
+                    "is_code": code_chars > 0.5 * len(body)}
             if with_lines:
                 meta["start_line"] = min(u.start_line for u in units)
                 meta["end_line"] = max(u.end_line for u in units)

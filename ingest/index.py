@@ -27,7 +27,7 @@ from ingest.notes import Note, NoteError, discover_notes, parse_note, source_of
 from rag.config import CHUNKING_VERSION, Settings
 from rag.embeddings import embedding_id, get_embeddings
 from rag.store import ChunkStore, open_chroma_client, open_vectorstore
-from rag.text import tokenize
+from rag.text import add_user_words, term_candidates, tokenize
 
 Progress = Callable[[str, float], None]  # (message, fraction 0..1), for the app's progress bar
 
@@ -259,9 +259,15 @@ def sync_index(
         report.timings["embed"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
+        labels = [d.metadata["section"] for d in docs] + [d.metadata["title"] for d in docs]
+        user_words = term_candidates(labels)
+        add_user_words(user_words)
+        # Tokens of unchanged chunks are reused only if the dictionary they were made with
+        # is the same; a new term changes how every chunk that mentions it splits.
+        same_words = previous is not None and manifest.get("user_words") == user_words
         old_tokens = (
             {d.metadata["chunk_id"]: t for d, t in zip(previous.docs, previous.tokens, strict=True)}
-            if previous else {}
+            if previous and same_words else {}
         )
         tokens = [old_tokens.get(d.metadata["chunk_id"]) or tokenize(d.page_content) for d in docs]
         report.timings["tokenize"] = time.perf_counter() - t0
@@ -275,6 +281,7 @@ def sync_index(
         store = ChunkStore(docs, tokens, {
             **wanted,
             "indexed_at": _now(),
+            "user_words": user_words,
             "sources": status,
             "failed_references": report.failed,
             "failed_notes": report.notes_failed,

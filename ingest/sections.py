@@ -134,10 +134,14 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             for j in range(i + 1, close):
                 if tokens[j].type == "inline" and tokens[j].map:
                     links.extend(_links_of(tokens[j], current().headings))
-            body = "\n".join(lines[start:end])
             kind = {"blockquote_open": "quote", "table_open": "table"}.get(tok.type, "paragraph")
+            body = "\n".join(lines[start:end])
             if kind == "quote":
                 body = re.sub(r"^\s*>\s?", "", body, flags=re.M)
+            if kind != "table":
+                # A soft line break inside a paragraph is a space: hard-wrapped sources
+                # (the kubernetes.io pages) would otherwise split sentences in two.
+                body = " ".join(line.strip() for line in body.splitlines())
             cleaned = clean_inline(body) if kind != "table" else normalize(body)
             if cleaned:
                 current().blocks.append(Block(kind, cleaned, start + 1, end))

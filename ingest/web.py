@@ -86,7 +86,6 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _TRAILING_FENCE = re.compile(r"^(.*\S)[ \t]*(`{3,}|~{3,})[ \t]*$")
-_LEADING_WS = re.compile(r"^[ \t]*")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _BLANKS = re.compile(r"\n{3,}")
 _CODE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
@@ -235,6 +234,11 @@ def _is_callout_label(text: str) -> bool:
     return text.lower() in CALLOUT_LABELS or bool(_SHORT_LABEL.match(text))
 
 
+def _starts_with_callout(text: str) -> bool:
+    label, _, rest = _squash(text).partition(" ")
+    return bool(rest) and label.lower() in CALLOUT_LABELS
+
+
 def _fold_callout_headings(root: Any) -> None:
     """Turn callout-title headings into text that leads the callout's first paragraph."""
     for heading in list(root.iter(*_HEADING_TAGS)):
@@ -269,6 +273,10 @@ def _fold_markdown_callouts(lines: list[str]) -> list[str]:
         heading = _MD_HEADING.match(line) if fence is None else None
         if heading and _is_callout_label(heading.group(2)):
             pending = heading.group(2).strip()
+            continue
+        if heading and _starts_with_callout(heading.group(2)):
+            # trafilatura sometimes glues the callout body onto its title: "#### 참고: 본문…"
+            out.append(heading.group(2).strip())
             continue
         if pending is not None:
             if not line.strip():
@@ -330,7 +338,7 @@ def _normalize_markdown(markdown: str) -> str:
             continue
         if marker:
             fence = marker.group(1)
-        indent = _LEADING_WS.match(line).group(0)  # type: ignore[union-attr]
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
         body = normalize(line)
         out.append(indent + body if body else "")
     text = "\n".join(out)
@@ -536,6 +544,8 @@ class PageFetcher:
             reason = f"timeout after {self.settings.fetch_timeout:g}s"
         except httpx.HTTPError as err:
             reason = _describe_http_error(err)
+        except Exception as err:  # one odd page must not abort an ingestion run
+            reason = f"error: {type(err).__name__}: {err}"
         if cached:
             return self._from_cache(url, fetch_url, cached, reason=reason)
         return FetchResult(url, fetch_url, "failed", reason=reason)
@@ -553,13 +563,7 @@ class PageFetcher:
         ):
             futures = {pool.submit(self.fetch, u): u for u in unique}
             for future in as_completed(futures):
-                url = futures[future]
-                try:
-                    results[url] = future.result()
-                except Exception as err:  # a bug in one page must not lose the others
-                    fetch_url = rewrite_url(url, self.settings.url_rewrites)
-                    reason = f"error: {type(err).__name__}: {err}"
-                    results[url] = FetchResult(url, fetch_url, "failed", reason=reason)
+                results[futures[future]] = future.result()  # fetch() does not raise
                 bar.update(1)
         return [results[u] for u in urls]
 
@@ -579,9 +583,7 @@ class PageFetcher:
             fetched_at=entry.get("fetched_at") or "",
         )
 
-    def _fetch_online(
-        self, url: str, fetch_url: str, cached: dict[str, Any] | None
-    ) -> FetchResult:
+    def _fetch_online(self, url: str, fetch_url: str, cached: dict[str, Any] | None) -> FetchResult:
         # Validators only mean something for the same resource from the same extractor.
         validators: dict[str, Any] | None = None
         if (
@@ -601,9 +603,8 @@ class PageFetcher:
             self._save_quietly(entry)
             return self._from_cache(url, fetch_url, entry)
 
-        declared = download.content_type
         decoded = _decode(download.body, download.charset)
-        if declared in TEXT_TYPES:
+        if download.content_type in TEXT_TYPES:
             title, text = _extract_plain(decoded)
         else:
             title, text = extract_page(decoded, download.final_url)
@@ -702,7 +703,7 @@ class PageFetcher:
         chunks: list[bytes] = []
         total = 0
         # iter_bytes() decodes gzip/br, so the cap applies to what we hold in memory.
-        for chunk in response.iter_bytes(chunk_size=65536):
+        for chunk in response.iter_bytes():
             total += len(chunk)
             if total > limit:
                 raise FetchError(too_large)
@@ -723,10 +724,6 @@ def _describe_http_error(err: httpx.HTTPError) -> str:
         if "Name or service not known" in text or "nodename nor servname" in text:
             return "DNS lookup failed"
         return "connection failed" + (f" ({text})" if text else "")
-    if isinstance(err, httpx.TooManyRedirects):
-        return "too many redirects"
     if isinstance(err, httpx.RemoteProtocolError):
         return f"protocol error ({err})"
-    if isinstance(err, httpx.UnsupportedProtocol):
-        return "unsupported scheme"
     return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__

@@ -127,6 +127,10 @@ class ChunkStore:
             Document(page_content=row["text"], metadata=row["metadata"], id=row["id"])
             for row in data["chunks"]
         ]
+        from rag.text import add_user_words
+
+        # Queries must be tokenised with the dictionary the chunks were tokenised with.
+        add_user_words(data.get("manifest", {}).get("user_words", []))
         return cls(docs, [row["tokens"] for row in data["chunks"]], data.get("manifest", {}))
 
     def save(self, index_dir: Path) -> None:

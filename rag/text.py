@@ -50,6 +50,35 @@ def get_kiwi() -> Kiwi:
     return Kiwi()
 
 
+_TERM_WITH_GLOSS = re.compile(r"^([가-힣]{2,20})\s*\(([^)]{2,60})\)$")
+_user_words: set[str] = set()
+
+
+def term_candidates(labels: list[str]) -> list[str]:
+    """Korean terms the notes define with a gloss ("레플리카셋(ReplicaSet)" -> "레플리카셋").
+
+    Kiwi does not know most loanword terms and glues them to the particle that follows
+    ("하이퍼바이저란" as one token), which hides them from BM25 and the coverage check.
+    """
+    found: dict[str, None] = {}
+    for label in labels:
+        for part in label.split(" > "):
+            match = _TERM_WITH_GLOSS.match(part.strip())
+            if match:
+                found.setdefault(match.group(1), None)
+    return sorted(found)
+
+
+def add_user_words(words: list[str]) -> None:
+    """Teach Kiwi the corpus's own terms; documents and queries are then split the same way."""
+    kiwi = get_kiwi()
+    with _kiwi_lock:
+        for word in words:
+            if word not in _user_words:
+                kiwi.add_user_word(word, "NNP", 0.0)
+                _user_words.add(word)
+
+
 def normalize(text: str) -> str:
     """NFC (macOS writes decomposed Hangul), no control characters, single spaces per line."""
     text = unicodedata.normalize("NFC", text)
@@ -57,7 +86,7 @@ def normalize(text: str) -> str:
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines()).strip()
 
 
-def _morphemes(text: str) -> list[tuple[str, str]]:
+def morphemes(text: str) -> list[tuple[str, str]]:
     with _kiwi_lock:
         tokens = get_kiwi().tokenize(text)
     return [(t.form, t.tag) for t in tokens]
@@ -66,7 +95,7 @@ def _morphemes(text: str) -> list[tuple[str, str]]:
 def tokenize(text: str) -> list[str]:
     """BM25 tokens: content morphemes, lower-cased, stopwords dropped."""
     out: list[str] = []
-    for form, tag in _morphemes(normalize(text)):
+    for form, tag in morphemes(normalize(text)):
         if tag not in CONTENT_TAGS:
             continue
         form = form.lower()
@@ -83,7 +112,7 @@ def tokenize_many(texts: list[str]) -> list[list[str]]:
 def key_terms(text: str) -> list[str]:
     """Distinct topical terms of a question (nouns, foreign words, roots), in order."""
     seen: dict[str, None] = {}
-    for form, tag in _morphemes(normalize(text)):
+    for form, tag in morphemes(normalize(text)):
         if tag not in NOUN_TAGS:
             continue
         form = form.lower()
@@ -95,7 +124,7 @@ def key_terms(text: str) -> list[str]:
 
 def nouns(text: str) -> list[str]:
     """Nouns (general and proper) of a text, in order, with repeats."""
-    return [f for f, t in _morphemes(normalize(text)) if t in {"NNG", "NNP"}]
+    return [f for f, t in morphemes(normalize(text)) if t in {"NNG", "NNP"}]
 
 
 def split_sentences(text: str) -> list[str]:

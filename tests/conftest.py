@@ -22,7 +22,7 @@ WEB_SITE_DIR = WEB_FIXTURES / "site"
 
 
 class _QuietFileHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -34,7 +34,9 @@ def fixture_site() -> Iterator[str]:
     handler = partial(_QuietFileHandler, directory=str(WEB_SITE_DIR))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="fixture-site", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="fixture-site", daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"

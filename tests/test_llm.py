@@ -298,7 +298,8 @@ def _make_handler(record: list[dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
 def fake_openai_server() -> Iterator[FakeOpenAIServer]:
     record: list[dict[str, Any]] = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(record))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval keeps shutdown (and so the test) from waiting the default 0.5 s.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]

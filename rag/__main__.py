@@ -1,0 +1,22 @@
+"""``python -m rag ask|quiz|eval``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rag")
+    sub = parser.add_subparsers(dest="command", required=True)
+    from rag import cli_ask
+
+    cli_ask.add_arguments(sub.add_parser("ask", help="answer a question from the notes"))
+    args = parser.parse_args(argv)
+    if args.command == "ask":
+        return cli_ask.main(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

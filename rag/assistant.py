@@ -1,0 +1,205 @@
+"""The service every front end calls (CLI, Gradio app, evaluation): load once, answer many.
+
+Holds the embeddings, the Chroma handle and the chunk store; :meth:`Assistant.reload` swaps in
+a freshly written chunk store after a re-index without disturbing answers in flight (each call
+reads one consistent snapshot).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from rag.answer import (
+    Answer,
+    assess,
+    clean_question,
+    condense_prompt,
+    contextual_query,
+    extractive_answer,
+    finalize_llm_answer,
+    llm_messages,
+    refusal_answer,
+    select_passages,
+    stream_text,
+)
+from rag.config import Settings, load_settings
+from rag.retrieval import HybridRetriever, date_in
+from rag.store import ChunkStore, load_chunk_store
+
+# Tuned on tests/data/dev.jsonl only (never on the held-out gold set); see README.
+DEFAULT_THRESHOLDS = {"dense_min": 0.80, "dense_strong": 0.87}
+History = list[tuple[str, str]]
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None, thresholds: dict[str, float] | None = None
+                 ) -> None:
+        self.settings = settings or load_settings()
+        self.thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+        self._lock = threading.Lock()
+        self._store: ChunkStore | None = None
+        self._embeddings: Any = None
+        self._vectorstore: Any = None
+        self._llm: Any = None
+        self._llm_loaded = False
+
+    # ---------------------------------------------------------------- resources
+    @property
+    def store(self) -> ChunkStore:
+        with self._lock:
+            if self._store is None:
+                self._store = load_chunk_store(self.settings)
+            return self._store
+
+    @property
+    def embeddings(self) -> Any:
+        if self._embeddings is None:
+            from rag.embeddings import get_embeddings
+
+            self._embeddings = get_embeddings(self.settings.embeddings)
+        return self._embeddings
+
+    @property
+    def vectorstore(self) -> Any:
+        if self._vectorstore is None:
+            from rag.store import open_vectorstore
+
+            self._vectorstore = open_vectorstore(self.settings, self.embeddings)
+        return self._vectorstore
+
+    @property
+    def llm(self) -> Any:
+        if not self._llm_loaded:
+            from rag.llm import get_chat_model
+
+            self._llm = get_chat_model(self.settings)
+            self._llm_loaded = True
+        return self._llm
+
+    @property
+    def mode_label(self) -> str:
+        from rag.llm import describe_llm
+
+        return describe_llm(self.settings)
+
+    def reload(self) -> None:
+        """Pick up a re-index: the next question reads the new chunk store."""
+        fresh = load_chunk_store(self.settings)
+        with self._lock:
+            self._store = fresh
+
+    def warm(self) -> None:
+        """Load models and indexes now rather than on the first question."""
+        store = self.store
+        _ = store.bm25, store.vocabulary
+        self.embeddings.embed_query("warm up")
+        _ = self.vectorstore
+
+    # ---------------------------------------------------------------- retrieval
+    def retriever(self, mode: str | None = None, k: int | None = None, date: str = "",
+                  store: ChunkStore | None = None) -> HybridRetriever:
+        mode = mode or self.settings.retriever
+        return HybridRetriever(
+            store=store or self.store,
+            vectorstore=self.vectorstore if mode != "bm25" else None,
+            embeddings=self.embeddings if mode != "bm25" else None,
+            mode=mode,
+            k=k or self.settings.k,
+            rrf_k=self.settings.rrf_k,
+            bm25_weight=self.settings.bm25_weight,
+            dense_weight=self.settings.dense_weight,
+            date=date,
+        )
+
+    def _date_filter(self, question: str, history: History, store: ChunkStore) -> str:
+        date = date_in(question)
+        if not date and "그날" in question:
+            for user, _ in reversed(history):
+                date = date_in(user)
+                if date:
+                    break
+        if date and any(d.metadata.get("date") == date for d in store.docs):
+            return date
+        return ""
+
+    # ---------------------------------------------------------------- answers
+    def ask(self, question: str, history: History | None = None, k: int | None = None,
+            mode: str | None = None) -> Answer:
+        final: Answer | None = None
+        for final in self.stream(question, history, k=k, mode=mode):
+            pass
+        assert final is not None
+        return final
+
+    def stream(self, question: str, history: History | None = None, k: int | None = None,
+               mode: str | None = None) -> Iterator[Answer]:
+        """Yields partial answers (``answer`` grows) and last the complete one."""
+        history = list(history or [])
+        t_start = time.perf_counter()
+        question = clean_question(question)
+        store = self.store
+        timings: dict[str, float] = {}
+
+        search_query = question
+        if history:
+            t0 = time.perf_counter()
+            if self.llm is not None:
+                try:
+                    search_query = str(self.llm.invoke(condense_prompt(question, history))
+                                       .content).strip() or question
+                except Exception:  # a flaky model must not cost the student the answer
+                    search_query = contextual_query(question, history, store)
+            else:
+                search_query = contextual_query(question, history, store)
+            timings["condense"] = (time.perf_counter() - t0) * 1000
+
+        t0 = time.perf_counter()
+        date = self._date_filter(search_query, history, store)
+        retriever = self.retriever(mode=mode, k=k, date=date, store=store)
+        ranked = retriever.rank(search_query)
+        timings["retrieve"] = (time.perf_counter() - t0) * 1000
+
+        t0 = time.perf_counter()
+        coverage = assess(search_query, ranked, store, self.thresholds)
+        k_eff = k or self.settings.k
+        if not coverage.covered:
+            answer = refusal_answer(question, ranked, coverage)
+            answer.retrieved = ranked[:k_eff]
+            answer.search_query = search_query
+            timings["answer"] = (time.perf_counter() - t0) * 1000
+            timings["total"] = (time.perf_counter() - t_start) * 1000
+            answer.timings_ms = timings
+            answer.mode = "refusal"
+            yield answer
+            return
+
+        passages = select_passages(search_query, ranked, store, k_eff)
+        text, citations = extractive_answer(search_query, passages)
+        mode_name = "extractive"
+        llm = self.llm
+        if llm is not None:
+            mode_name = "llm"
+            partial = ""
+            try:
+                for chunk in llm.stream(llm_messages(question, passages, history)):
+                    partial += str(chunk.content)
+                    yield Answer(question, partial, False, [], mode=mode_name)
+                checked = finalize_llm_answer(partial, passages)
+            except Exception as exc:
+                checked = None
+                text = f"(LLM 오류로 추출형 답변을 보여줍니다: {exc})\n\n{text}"
+            if checked is not None:
+                text, citations = checked
+            else:
+                mode_name = "extractive-fallback"
+        else:
+            for partial_text in stream_text(text):
+                yield Answer(question, partial_text, False, [], mode=mode_name)
+        timings["answer"] = (time.perf_counter() - t0) * 1000
+        timings["total"] = (time.perf_counter() - t_start) * 1000
+        yield Answer(question, text, False, citations, timings, mode_name,
+                     retrieved=ranked[:k_eff], coverage=coverage.to_dict(),
+                     search_query=search_query)

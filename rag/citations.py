@@ -1,0 +1,79 @@
+"""Numbered citations: one numbering, assigned once after de-duplication, used by both the
+answer text and the source list (so ``[6]`` never points nowhere)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from langchain_core.documents import Document
+
+MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+@dataclass
+class Citation:
+    n: int
+    source: str
+    kind: str
+    title: str
+    section: str
+    url: str  # reference URL, or "" for a note (see ``location``)
+    snippet: str
+    chunk_id: str = ""
+    start_line: int = 0
+    end_line: int = 0
+
+    @property
+    def location(self) -> str:
+        """Where a student checks it: the URL, or ``note.md:12-16``."""
+        if self.url:
+            return self.url
+        if self.start_line:
+            return f"{self.source}:{self.start_line}-{self.end_line}"
+        return self.source
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items()}
+
+
+def citation_for(doc: Document, n: int, snippet: str | None = None) -> Citation:
+    meta = doc.metadata
+    body = doc.page_content.partition("\n")[2] or doc.page_content
+    return Citation(
+        n=n,
+        source=meta.get("source", ""),
+        kind=meta.get("kind", ""),
+        title=meta.get("title", ""),
+        section=meta.get("section", ""),
+        url=meta.get("url", "") if meta.get("kind") == "reference" else "",
+        snippet=(snippet if snippet is not None else body)[:300],
+        chunk_id=meta.get("chunk_id", ""),
+        start_line=int(meta.get("start_line", 0) or 0),
+        end_line=int(meta.get("end_line", 0) or 0),
+    )
+
+
+def renumber(answer: str, citations: list[Citation]) -> tuple[str, list[Citation]]:
+    """Drop markers that point nowhere, drop sources never cited, and renumber 1..n in order
+    of first appearance, so the text and the list always agree."""
+    valid = {c.n: c for c in citations}
+    order: list[int] = []
+    for match in MARKER.finditer(answer):
+        n = int(match.group(1))
+        if n in valid and n not in order:
+            order.append(n)
+    mapping = {old: new for new, old in enumerate(order, start=1)}
+
+    def fix(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        return f"[{mapping[n]}]" if n in mapping else ""
+
+    text = MARKER.sub(fix, answer)
+    # A removed marker can leave a double space or a space before punctuation.
+    text = re.sub(r"[ \t]+([.,!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
+    cited = []
+    for old in order:
+        c = valid[old]
+        cited.append(Citation(**{**c.to_dict(), "n": mapping[old]}))
+    return text, cited

@@ -1,0 +1,51 @@
+"""``python -m rag ask``: one question, answered from the index, with citations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rag.answer import QuestionError
+from rag.store import IndexMissingError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("question", help="the question (Korean or English)")
+    parser.add_argument("--index", help="index folder (TIL_INDEX_DIR)")
+    parser.add_argument("--k", type=int, help="chunks to retrieve (default 5)")
+    parser.add_argument("--retriever", choices=["hybrid", "dense", "bm25"], help="ranking")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--debug", action="store_true", help="include coverage signals")
+
+
+def main(args: argparse.Namespace) -> int:
+    from rag.assistant import Assistant
+    from rag.config import load_settings
+
+    settings = load_settings(index_dir=args.index, k=args.k, retriever=args.retriever)
+    assistant = Assistant(settings)
+    try:
+        answer = assistant.ask(args.question)
+    except QuestionError as exc:
+        return _fail(args, str(exc), 2)
+    except IndexMissingError as exc:
+        return _fail(args, str(exc), 3)
+    if args.json:
+        print(json.dumps({**answer.to_dict(debug=args.debug)}, ensure_ascii=False, indent=2))
+        return 0
+    print(answer.answer)
+    if answer.citations:
+        print("\n출처 (sources):")
+        for c in answer.citations:
+            where = f" — {c.section}" if c.section else ""
+            print(f"[{c.n}] {c.title}{where} ({c.location})")
+    return 0
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    if args.json:
+        print(json.dumps({"question": args.question, "error": message}, ensure_ascii=False))
+    else:
+        print(f"error: {message}", file=sys.stderr)
+    return code

