@@ -17,14 +17,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__)
     parser.add_argument("--corpus", help="notes folder (TIL_CORPUS_DIR)")
     parser.add_argument("--index", help="index folder (TIL_INDEX_DIR)")
-    parser.add_argument("--offline", action="store_true", default=None,
-                        help="use cached pages only, never the network")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        default=None,
+        help="use cached pages only, never the network",
+    )
     parser.add_argument("--rebuild", action="store_true", help="drop the index and build anew")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(corpus_dir=args.corpus, index_dir=args.index,
-                                 offline=args.offline)
+        settings = load_settings(corpus_dir=args.corpus, index_dir=args.index, offline=args.offline)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

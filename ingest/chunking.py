@@ -32,6 +32,7 @@ class _Unit:
     start_line: int
     end_line: int
     code: bool = False
+    links: bool = False
 
 
 @dataclass
@@ -91,9 +92,16 @@ def _block_units(block: Block, max_chars: int) -> list[_Unit]:
         if current:
             units.append(_Unit("\n".join(current), block.start_line, block.end_line, True))
         return units
+    if block.kind == "links":
+        return [
+            _Unit(f"- {line}", block.start_line, block.end_line, links=True)
+            for line in block.text.splitlines()
+        ]
     if block.kind == "item":
-        return [_Unit(f"- {u.text}", u.start_line, u.end_line)
-                for u in _sentences(block.text, block.start_line, block.end_line, max_chars)]
+        return [
+            _Unit(f"- {u.text}", u.start_line, u.end_line)
+            for u in _sentences(block.text, block.start_line, block.end_line, max_chars)
+        ]
     return _sentences(block.text, block.start_line, block.end_line, max_chars)
 
 
@@ -130,7 +138,11 @@ def _pack(units: list[_Unit], target: int, max_chars: int) -> list[list[_Unit]]:
     if current:
         # A short tail reads better joined to its predecessor than as a fragment of its own.
         tail = sum(len(u.text) + 1 for u in current)
-        if chunks and tail < target // 3 and sum(len(u.text) + 1 for u in chunks[-1]) + tail <= max_chars:
+        if (
+            chunks
+            and tail < target // 3
+            and sum(len(u.text) + 1 for u in chunks[-1]) + tail <= max_chars
+        ):
             chunks[-1].extend(current)
         else:
             chunks.append(current)
@@ -161,9 +173,15 @@ def _documents(
                 n += 1
             seen.add(cid)
             code_chars = sum(len(u.text) for u in units if u.code)
-            meta = {**base, "chunk_id": cid, "section": section, "position": len(docs),
-                    # Mostly code/YAML: searchable, but a poor passage to answer from.
-                    "is_code": code_chars > 0.5 * len(body)}
+            meta = {
+                **base,
+                "chunk_id": cid,
+                "section": section,
+                "position": len(docs),
+                # Mostly code/YAML: searchable, but a poor passage to answer from.
+                "is_code": code_chars > 0.5 * len(body),
+                "is_links": all(u.links for u in units),
+            }
             if with_lines:
                 meta["start_line"] = min(u.start_line for u in units)
                 meta["end_line"] = max(u.end_line for u in units)

@@ -81,7 +81,8 @@ def index_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise IndexBusyError(
-                "다른 색인 작업이 진행 중입니다 (another ingest is running); 잠시 후 다시 시도하세요."
+                "다른 색인 작업이 진행 중입니다 (another ingest is running); "
+                "잠시 후 다시 시도하세요."
             ) from exc
         try:
             yield
@@ -105,9 +106,7 @@ def _collect_links(notes: list[Note]) -> dict[str, list[str]]:
     return links
 
 
-def _read_notes(
-    settings: Settings, report: IngestReport
-) -> tuple[list[Note], set[str]]:
+def _read_notes(settings: Settings, report: IngestReport) -> tuple[list[Note], set[str]]:
     notes: list[Note] = []
     failed_sources: set[str] = set()
     for path in discover_notes(settings.corpus_dir):
@@ -141,11 +140,23 @@ def build_chunks(
     for note in notes:
         note_docs = chunk_note(note, settings.chunk_target_chars, settings.chunk_max_chars)
         docs.extend(note_docs)
-        status[note.source] = {"kind": "note", "title": note.title, "date": note.date,
-                               "state": "indexed", "chunks": len(note_docs), "reason": ""}
+        status[note.source] = {
+            "kind": "note",
+            "title": note.title,
+            "date": note.date,
+            "state": "indexed",
+            "chunks": len(note_docs),
+            "reason": "",
+        }
     for row in report.notes_failed:
-        status[row["source"]] = {"kind": "note", "title": row["source"], "date": "",
-                                 "state": "failed", "chunks": 0, "reason": row["reason"]}
+        status[row["source"]] = {
+            "kind": "note",
+            "title": row["source"],
+            "date": "",
+            "state": "failed",
+            "chunks": 0,
+            "reason": row["reason"],
+        }
     report.timings["parse"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -161,9 +172,14 @@ def build_chunks(
             reason = result.reason or "no text could be extracted"
             report.failed.append({"url": result.url, "reason": reason})
             keep_sources.add(result.url)
-            status[result.url] = {"kind": "reference", "title": result.title or result.url,
-                                  "state": "failed", "chunks": 0, "reason": reason,
-                                  "linked_from": linked_from}
+            status[result.url] = {
+                "kind": "reference",
+                "title": result.title or result.url,
+                "state": "failed",
+                "chunks": 0,
+                "reason": reason,
+                "linked_from": linked_from,
+            }
             continue
         if result.status == "cached":
             report.cached += 1
@@ -171,13 +187,24 @@ def build_chunks(
             report.fetched += 1
         first_note = links[result.url][0].split(":", 1)[0]
         ref_docs = chunk_reference(
-            result.url, result.title, result.text, linked_from, dates.get(first_note, ""),
-            settings.chunk_target_chars, settings.chunk_max_chars,
+            result.url,
+            result.title,
+            result.text,
+            linked_from,
+            dates.get(first_note, ""),
+            settings.chunk_target_chars,
+            settings.chunk_max_chars,
         )
         docs.extend(ref_docs)
-        status[result.url] = {"kind": "reference", "title": result.title, "state": result.status,
-                              "chunks": len(ref_docs), "reason": result.reason,
-                              "linked_from": linked_from, "fetched_at": result.fetched_at}
+        status[result.url] = {
+            "kind": "reference",
+            "title": result.title,
+            "state": result.status,
+            "chunks": len(ref_docs),
+            "reason": result.reason,
+            "linked_from": linked_from,
+            "fetched_at": result.fetched_at,
+        }
     report.timings["chunk"] = report.timings.get("chunk", 0.0) + time.perf_counter() - t0
     return docs, keep_sources, status
 
@@ -253,8 +280,10 @@ def sync_index(
             part = new_docs[i : i + batch]
             vectorstore.add_documents(part, ids=[d.metadata["chunk_id"] for d in part])
             bar.update(len(part))
-            say(f"임베딩 {i + len(part)}/{len(new_docs)} (embedding)",
-                0.1 + 0.8 * (i + len(part)) / max(1, len(new_docs)))
+            say(
+                f"임베딩 {i + len(part)}/{len(new_docs)} (embedding)",
+                0.1 + 0.8 * (i + len(part)) / max(1, len(new_docs)),
+            )
         bar.close()
         report.timings["embed"] = time.perf_counter() - t0
 
@@ -267,7 +296,8 @@ def sync_index(
         same_words = previous is not None and manifest.get("user_words") == user_words
         old_tokens = (
             {d.metadata["chunk_id"]: t for d, t in zip(previous.docs, previous.tokens, strict=True)}
-            if previous and same_words else {}
+            if previous and same_words
+            else {}
         )
         tokens = [old_tokens.get(d.metadata["chunk_id"]) or tokenize(d.page_content) for d in docs]
         report.timings["tokenize"] = time.perf_counter() - t0
@@ -278,14 +308,18 @@ def sync_index(
         for src, row in status.items():
             before = old_status.get(src, {}).get("indexed_at")
             row["indexed_at"] = before if before and src not in changed_sources else _now()
-        store = ChunkStore(docs, tokens, {
-            **wanted,
-            "indexed_at": _now(),
-            "user_words": user_words,
-            "sources": status,
-            "failed_references": report.failed,
-            "failed_notes": report.notes_failed,
-        })
+        store = ChunkStore(
+            docs,
+            tokens,
+            {
+                **wanted,
+                "indexed_at": _now(),
+                "user_words": user_words,
+                "sources": status,
+                "failed_references": report.failed,
+                "failed_notes": report.notes_failed,
+            },
+        )
         store.save(index_dir)
         if stale:
             for i in range(0, len(stale), 1000):

@@ -74,8 +74,15 @@ class ParsedMarkdown:
     links: list[Link]
 
 
+_ONLY_LINK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[^\]]*\]\([^)]*\)\s*$")
+
+
 def _item_block(lines: list[str], start: int, end: int) -> Block:
     raw = [ln for ln in lines[start:end] if ln.strip()]
+    if raw and all(_ONLY_LINK.match(ln) for ln in raw):
+        # A reading list: anchor texts, not statements; useful to search, poor to answer from.
+        text = "\n".join(clean_inline(_BULLET.sub("", ln)) for ln in raw)
+        return Block("links", text, start + 1, end)
     cleaned = [clean_inline(_BULLET.sub("", ln)) for ln in raw]
     cleaned = [c for c in cleaned if c]
     label = cleaned[0] if cleaned else ""

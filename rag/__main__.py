@@ -12,9 +12,14 @@ def main(argv: list[str] | None = None) -> int:
     from rag import cli_ask
 
     cli_ask.add_arguments(sub.add_parser("ask", help="answer a question from the notes"))
+    from rag import evaluate
+
+    evaluate.add_arguments(sub.add_parser("eval", help="evaluate on a gold question set"))
     args = parser.parse_args(argv)
     if args.command == "ask":
         return cli_ask.main(args)
+    if args.command == "eval":
+        return evaluate.main(args)
     return 2
 
 

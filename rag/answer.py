@@ -33,7 +33,9 @@ _ANAPHORA = re.compile(
     r"^(그럼|그러면|그건|그것|그거|이건|이것|저건|그|그리고|또|그래서)\b|그것|그거|이것|\b(it|that|this|they|them)\b",
     re.IGNORECASE,
 )
-_LIST_Q = re.compile(r"종류|유형|목록|나열|무엇무엇|어떤 것들|기능들|모두|what are|list|types", re.I)
+_LIST_Q = re.compile(
+    r"종류|유형|목록|나열|무엇무엇|어떤 것들|기능들|모두|what are|list|types", re.I
+)
 
 
 class QuestionError(ValueError):
@@ -72,8 +74,10 @@ class Answer:
             "answer": self.answer,
             "refused": self.refused,
             "citations": [
-                {k: c.to_dict()[k] for k in ("n", "source", "kind", "title", "section", "url",
-                                             "snippet")}
+                {
+                    k: c.to_dict()[k]
+                    for k in ("n", "source", "kind", "title", "section", "url", "snippet")
+                }
                 | {"location": c.location}
                 for c in self.citations
             ],
@@ -84,8 +88,12 @@ class Answer:
         if debug:
             data["coverage"] = self.coverage
             data["retrieved"] = [
-                {"source": d.metadata["source"], "section": d.metadata["section"],
-                 "score": d.metadata.get("score")} for d in self.retrieved
+                {
+                    "source": d.metadata["source"],
+                    "section": d.metadata["section"],
+                    "score": d.metadata.get("score"),
+                }
+                for d in self.retrieved
             ]
         return data
 
@@ -129,55 +137,80 @@ def _is_distinctive(term: str) -> bool:
     return bool(re.search(r"[A-Za-z0-9]", term)) and term not in ENGLISH_STOPWORDS
 
 
+def is_english(question: str) -> bool:
+    """No Hangul at all: an English question about (mostly Korean) notes."""
+    return not re.search(r"[가-힣]", question)
+
+
 def assess(
     question: str, ranked: list[Document], store: ChunkStore, thresholds: dict[str, float]
 ) -> Coverage:
+    """Decide whether the corpus covers the question.
+
+    Dense similarity alone cannot separate in-scope from near-miss questions (their ranges
+    overlap), so the strongest signal is lexical: a *named* thing in the question (a Latin or
+    proper-noun term: "NetworkPolicy", "Terraform", "GIL") that appears nowhere in the notes or
+    references. Korean general nouns missing from the corpus are weaker evidence (paraphrases
+    use them), so they count only as a share and together with modest similarity.
+    """
     terms = key_terms(question)
+    english = is_english(question)
     proper = {form.lower() for form, tag in morphemes(question) if tag in {"NNP", "SL", "SH"}}
     missing = [t for t in terms if not _corpus_has(store, t)]
     top_text = " ".join(d.page_content.lower() for d in ranked[:3])
     in_top = [t for t in terms if t in top_text]
     dense_top = max((d.metadata.get("dense_score", 0.0) for d in ranked[:10]), default=0.0)
     bm25_top = max((d.metadata.get("bm25_score", 0.0) for d in ranked[:10]), default=0.0)
-    latin_question = len(re.findall(r"[A-Za-z]", question)) > len(re.findall(r"[가-힣]", question))
+    if english:
+        named = [t for t in missing if _looks_like_name(t, question)]
+    else:
+        named = [t for t in missing if t in proper or _is_distinctive(t)]
+    share = len(missing) / max(1, len(terms))
+    override = thresholds["dense_override"]
+    if not any("dense_score" in d.metadata for d in ranked):
+        # BM25-only ranking has no similarity: decide on the lexical signals alone.
+        thresholds = {**thresholds, "dense_min": 0.0, "dense_min_en": 0.0, "dense_confident": 0.0}
+        override = 2.0
 
     def decide() -> tuple[bool, str]:
         if not ranked:
             return False, "nothing retrieved"
-        if not terms and dense_top < thresholds["dense_strong"]:
+        if not terms and dense_top < override:
             return False, "no topical terms"
-        # A named thing the notes never mention is the strongest out-of-scope signal
-        # ("NetworkPolicy", "Terraform"). English questions about Korean notes naturally use
-        # words the notes don't have, so for them only proper-looking names count.
-        named_missing = [
-            t for t in missing
-            if (t in proper or _is_distinctive(t)) and not (latin_question and t.isalpha()
-                                                           and t.islower() and t not in proper)
-        ]
-        if latin_question:
-            named_missing = [t for t in named_missing if _looks_like_name(t, question)]
-        if named_missing and dense_top < thresholds["dense_strong"]:
-            return False, f"not in notes: {', '.join(named_missing)}"
-        share_missing = len(missing) / max(1, len(terms))
-        if not latin_question and share_missing >= 0.5 and dense_top < thresholds["dense_strong"]:
-            return False, f"most terms not in notes: {', '.join(missing)}"
+        if named and dense_top < override:
+            return False, f"not in notes: {', '.join(named)}"
+        if english:
+            if share >= thresholds["missing_share_en"]:
+                return False, f"most terms not in notes: {', '.join(missing)}"
+            if dense_top < thresholds["dense_min_en"]:
+                return False, f"low similarity {dense_top:.3f}"
+            return True, "covered"
         if dense_top < thresholds["dense_min"]:
-            return False, f"low similarity {dense_top:.2f}"
-        if not latin_question and terms and not in_top and dense_top < thresholds["dense_strong"]:
+            return False, f"low similarity {dense_top:.3f}"
+        if share >= thresholds["missing_share"] and dense_top < thresholds["dense_confident"]:
+            return False, f"many terms not in notes: {', '.join(missing)}"
+        if terms and not in_top and dense_top < thresholds["dense_confident"]:
             return False, "top passages share no term with the question"
         return True, "covered"
 
     covered, reason = decide()
-    return Coverage(terms, missing, in_top, round(dense_top, 4), round(bm25_top, 3), covered, reason)
+    return Coverage(
+        terms, missing, in_top, round(dense_top, 4), round(bm25_top, 3), covered, reason
+    )
 
 
 def _looks_like_name(term: str, question: str) -> bool:
-    """In an English question, a capitalised/camel-case word, an acronym or a word with digits
-    names a thing; ordinary lower-case words are just the question's language."""
-    for word in re.findall(r"[A-Za-z][A-Za-z0-9.\-]*", question):
-        if word.lower() == term:
-            return bool(re.search(r"[A-Z].*[A-Z]|\d", word) or (word[0].isupper()
-                        and not question.startswith(word)))
+    """In an English question, a capitalised (not sentence-initial) or camel-case word, an
+    acronym or a word with digits names a thing; lower-case words are just the language."""
+    for match in re.finditer(r"[A-Za-z][A-Za-z0-9.\-]*", question):
+        word = match.group(0)
+        if word.lower() != term:
+            continue
+        before = question[: match.start()].rstrip()
+        sentence_start = not before or before[-1] in ".?!"
+        return bool(re.search(r"[A-Z].*[A-Z]|\d", word)) or (
+            word[0].isupper() and not sentence_start
+        )
     return bool(re.search(r"\d", term))
 
 
@@ -207,9 +240,14 @@ def _body(doc: Document) -> str:
     return doc.page_content.partition("\n")[2] or doc.page_content
 
 
-def build_passage(hit: Document, hits_in_section: list[Document], store: ChunkStore,
-                  q_tokens: set[str], budget: int = PASSAGE_BUDGET, list_question: bool = False
-                  ) -> Passage:
+def build_passage(
+    hit: Document,
+    hits_in_section: list[Document],
+    store: ChunkStore,
+    q_tokens: set[str],
+    budget: int = PASSAGE_BUDGET,
+    list_question: bool = False,
+) -> Passage:
     section = store.section_docs(hit)
     ids = [d.metadata["chunk_id"] for d in section]
     total = sum(len(_body(d)) for d in section)
@@ -231,16 +269,24 @@ def build_passage(hit: Document, hits_in_section: list[Document], store: ChunkSt
             options = [o for o in options if size + len(_body(section[o])) <= budget]
             if not options:
                 break
-            best = max(options, key=lambda o: (ids[o] in hit_ids,
-                                               _sentence_score(_body(section[o]), q_tokens, store),
-                                               -o))
+            best = max(
+                options,
+                key=lambda o: (
+                    ids[o] in hit_ids,
+                    _sentence_score(_body(section[o]), q_tokens, store),
+                    -o,
+                ),
+            )
             size += len(_body(section[best]))
             lo, hi = min(lo, best), max(hi, best)
         chosen = section[lo : hi + 1]
     text = "\n".join(_body(d) for d in chosen)
     sentences = [s for line in text.splitlines() for s in split_sentences(line.lstrip("- "))]
-    scored = sorted(((s, _sentence_score(s, q_tokens, store)) for s in sentences),
-                    key=lambda x: x[1], reverse=True)
+    scored = sorted(
+        ((s, _sentence_score(s, q_tokens, store)) for s in sentences),
+        key=lambda x: x[1],
+        reverse=True,
+    )
     key = [s for s, score in scored[:1] if score > 0]
     return Passage(chosen, hit, text, key)
 
@@ -252,8 +298,9 @@ def _bold(text: str, sentences: list[str]) -> str:
     return text
 
 
-def select_passages(question: str, ranked: list[Document], store: ChunkStore, k: int
-                    ) -> list[Passage]:
+def select_passages(
+    question: str, ranked: list[Document], store: ChunkStore, k: int
+) -> list[Passage]:
     """The best section's focused passage, plus a second section for comparisons or when the
     runner-up section answers parts of the question the first does not."""
     q_tokens = set(tokenize(question))
@@ -266,8 +313,11 @@ def select_passages(question: str, ranked: list[Document], store: ChunkStore, k:
     for doc in top:
         groups.setdefault((doc.metadata["source"], doc.metadata["section"]), []).append(doc)
     keys = list(groups)
-    passages = [build_passage(groups[keys[0]][0], groups[keys[0]], store, q_tokens,
-                              list_question=list_question)]
+    passages = [
+        build_passage(
+            groups[keys[0]][0], groups[keys[0]], store, q_tokens, list_question=list_question
+        )
+    ]
     covered = set(tokenize(passages[0].text)) & q_tokens
     best_score = top[0].metadata.get("score", 0.0)
     for key in keys[1:]:
@@ -279,7 +329,11 @@ def select_passages(question: str, ranked: list[Document], store: ChunkStore, k:
         close = hit.metadata.get("score", 0.0) >= 0.85 * best_score
         if candidate.text.strip() == passages[0].text.strip():
             continue
-        if (comparison and adds) or (close and adds) or (comparison and len(passages) < 2 and close):
+        if (
+            (comparison and adds)
+            or (close and adds)
+            or (comparison and len(passages) < 2 and close)
+        ):
             passages.append(candidate)
             covered |= adds
     return passages
@@ -304,8 +358,9 @@ def refusal_answer(question: str, ranked: list[Document], coverage: Coverage) ->
             topics.append(label)
     topics = topics[:3]
     text = REFUSAL_TEXT
-    if coverage.missing and coverage.reason.startswith("not in notes"):
-        text += f" ('{', '.join(coverage.missing[:3])}'은(는) 노트와 참고 자료에 나오지 않습니다.)"
+    if coverage.reason.startswith("not in notes: "):
+        names = coverage.reason.removeprefix("not in notes: ")
+        text += f" ('{names}'은(는) 노트와 참고 자료에 나오지 않습니다.)"
     if topics:
         text += " 노트에서 다루는 가까운 주제: " + ", ".join(topics)
     return Answer(question, text, True, [], suggestions=topics, coverage=coverage.to_dict())
@@ -326,13 +381,16 @@ def format_sources(passages: list[Passage]) -> str:
     for n, p in enumerate(passages, start=1):
         meta = p.hit.metadata
         body = p.text.replace("</source>", "</ source>")
-        blocks.append(f'<source n="{n}" title="{meta.get("title", "")}" '
-                      f'section="{meta.get("section", "")}">\n{body}\n</source>')
+        blocks.append(
+            f'<source n="{n}" title="{meta.get("title", "")}" '
+            f'section="{meta.get("section", "")}">\n{body}\n</source>'
+        )
     return "\n\n".join(blocks)
 
 
-def llm_messages(question: str, passages: list[Passage], history: list[tuple[str, str]]
-                 ) -> list[Any]:
+def llm_messages(
+    question: str, passages: list[Passage], history: list[tuple[str, str]]
+) -> list[Any]:
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
     messages: list[Any] = [SystemMessage(SYSTEM_PROMPT)]
@@ -357,8 +415,10 @@ def condense_prompt(question: str, history: list[tuple[str, str]]) -> list[Any]:
 
     convo = "\n".join(f"학생: {u}\n조교: {MARKER.sub('', b)[:300]}" for u, b in history[-3:])
     return [
-        SystemMessage("대화의 맥락을 반영해 마지막 질문을 그 자체로 이해되는 한 문장 질문으로 "
-                      "다시 쓰세요. 질문만 출력하세요."),
+        SystemMessage(
+            "대화의 맥락을 반영해 마지막 질문을 그 자체로 이해되는 한 문장 질문으로 "
+            "다시 쓰세요. 질문만 출력하세요."
+        ),
         HumanMessage(f"대화:\n{convo}\n\n마지막 질문: {question}"),
     ]
 

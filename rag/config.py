@@ -13,7 +13,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Bump when chunk text or metadata change shape: an index built by another version is rebuilt.
-CHUNKING_VERSION = "4"
+CHUNKING_VERSION = "5"
 
 
 def _env_bool(value: str) -> bool:

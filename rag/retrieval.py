@@ -61,6 +61,10 @@ class HybridRetriever(BaseRetriever):
     # Fused score factor for chunks that are mostly code, unless the question asks for code:
     # YAML dumps share many tokens with questions ("replicas", "status") but explain nothing.
     code_penalty: float = 0.5
+    links_penalty: float = 0.5  # a reading list's anchor texts are not answers
+    # The student's own notes are the primary material; a reference that says the same thing
+    # should not outrank the note that the student wrote (and will recognise).
+    note_boost: float = 0.2
     reranker: Reranker | None = None
 
     def _bm25(self, query: str) -> list[tuple[str, float]]:
@@ -95,20 +99,29 @@ class HybridRetriever(BaseRetriever):
         bm25 = self._bm25(query) if self.mode in ("hybrid", "bm25") else []
         dense = self._dense(query) if self.mode in ("hybrid", "dense") else []
         if self.date:
-            bm25 = [(c, s) for c, s in bm25 if self.store.by_id[c].metadata.get("date") == self.date]
+            bm25 = [
+                (c, s) for c, s in bm25 if self.store.by_id[c].metadata.get("date") == self.date
+            ]
         fused: dict[str, float] = {}
         info: dict[str, dict[str, Any]] = {}
-        for weight, hits, name in ((self.bm25_weight, bm25, "bm25"),
-                                   (self.dense_weight, dense, "dense")):
+        for weight, hits, name in (
+            (self.bm25_weight, bm25, "bm25"),
+            (self.dense_weight, dense, "dense"),
+        ):
             for rank, (cid, score) in enumerate(hits, start=1):
                 fused[cid] = fused.get(cid, 0.0) + weight / (self.rrf_k + rank)
                 row = info.setdefault(cid, {})
                 row[f"{name}_rank"] = rank
                 row[f"{name}_score"] = round(score, 4)
-        if not _CODE_QUESTION.search(query):
-            for cid in fused:
-                if self.store.by_id[cid].metadata.get("is_code"):
-                    fused[cid] *= self.code_penalty
+        code_question = bool(_CODE_QUESTION.search(query))
+        for cid in fused:
+            meta = self.store.by_id[cid].metadata
+            if meta.get("is_code") and not code_question:
+                fused[cid] *= self.code_penalty
+            if meta.get("is_links"):
+                fused[cid] *= self.links_penalty
+            if meta.get("kind") == "note":
+                fused[cid] *= 1.0 + self.note_boost
         order = sorted(fused, key=lambda c: fused[c], reverse=True)
         docs = []
         for cid in order:

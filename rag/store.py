@@ -140,8 +140,12 @@ class ChunkStore:
             "format": STORE_FORMAT,
             "manifest": self.manifest,
             "chunks": [
-                {"id": d.metadata["chunk_id"], "text": d.page_content, "metadata": d.metadata,
-                 "tokens": toks}
+                {
+                    "id": d.metadata["chunk_id"],
+                    "text": d.page_content,
+                    "metadata": d.metadata,
+                    "tokens": toks,
+                }
                 for d, toks in zip(self.docs, self.tokens, strict=True)
             ],
         }
