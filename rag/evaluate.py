@@ -941,6 +941,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     from rag.config import load_settings
     from rag.store import IndexMissingError
@@ -950,7 +951,7 @@ def main(args: argparse.Namespace) -> int:
         retrievers = parse_retrievers(args.retriever)
         gold = load_gold(args.gold)
     except (ValueError, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
     if args.limit:
         gold = gold[: args.limit]
@@ -981,7 +982,7 @@ def main(args: argparse.Namespace) -> int:
             gold, settings, retrievers, k=args.k, judge=not args.no_judge, progress=progress_cb
         )
     except IndexMissingError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 3
     finally:
         if bar is not None:

@@ -38,6 +38,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
@@ -47,7 +48,7 @@ from rag.config import Settings
 from rag.quiz_export import export_apkg, export_csv
 from rag.review import ReviewStore
 from rag.store import ChunkStore
-from rag.text import ENGLISH_STOPWORDS, KOREAN_STOPWORDS, morphemes, normalize, split_sentences
+from rag.text import ENGLISH_STOPWORDS, KOREAN_STOPWORDS, morphemes, normalize
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -97,9 +98,12 @@ _CLOZE_STOP = frozenset(
 )
 # Sentences that point elsewhere ("다음과 같다", "아래 예시") or at page furniture.
 _META_SENTENCE = re.compile(
-    r"다음과|다음을|다음의|다음은|아래|위의|위에서|이 페이지|이 가이드|이 문서|예제 파일|출력은|"
-    r"이미지 출처|자세한 내용|참고한다|참조한다|참고하라|살펴보자|살펴본다|https?://"
+    r"다음(과|을|의|은|에| 중| 순서| 명령| 예| 단계| 표| 그림| 항목| 필드| 설정| 방법| 내용)|^(위|아래)|(위|아래)(의|에서|와 같이|처럼) ?(예|설명|명령|내용|그림|표)|"
+    r"이 페이지|이 가이드|이 문서|예제 파일|출력은|이미지 출처|자세한 내용|참고한다|참조한다|"
+    r"참고하라|살펴보자|살펴본다|https?://|\bv\d+\.\d+|\[(stable|beta|alpha)\]"
 )
+# A sentence must end like one: a final ending (…다), or a noun phrase (the notes' style).
+_SENTENCE_END_TAGS = {"EF", "NNG", "NNP", "NNB", "XSN", "ETN", "SL", "SN", "NR"}
 _WEAK_START = re.compile(r"^(이|그|이러한|이렇게|그러나|하지만|또한|따라서|그러면|이는|즉|예를 들어)\s")
 _HANGUL = re.compile(r"[가-힣]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -181,6 +185,13 @@ class Grade:
 # ------------------------------------------------------------------------ text helpers
 
 
+@lru_cache(maxsize=50_000)
+def _morphs(text: str) -> tuple[tuple[str, str], ...]:
+    """Kiwi morphemes, memoised: the same sentence is looked at by several generators."""
+    return tuple(morphemes(text))
+
+
+@lru_cache(maxsize=50_000)
 def _compact(text: str) -> str:
     """Case, width, spacing and punctuation folded away: ``"Type 1 하이퍼바이저"`` ->
     ``"type1하이퍼바이저"``."""
@@ -237,9 +248,7 @@ def split_label(label: str) -> tuple[str, list[str]]:
         for part in re.split(r"\s*[,/]\s*|\s+or\s+", inner):
             if part.strip():
                 aliases.append(" ".join(x for x in (part.strip(), tail) if x))
-    elif _HANGUL.search(inner) and head and not _HANGUL.search(head) and not tail:
-        # "Pod(파드)": the Korean reading is the name students will type.
-        return inner, [head]
+    # A Korean parenthesis is a remark ("디플로이먼트(권장)", "kube-proxy (선택 사항)").
     return (name or inner).strip(), aliases
 
 
@@ -248,11 +257,13 @@ def _is_term(name: str) -> bool:
     name = name.strip()
     if not name or len(name) > 30 or name in _GENERIC_HEADINGS:
         return False
-    if any(ch in name for ch in "`:?!.,;>=\"{}[]|") or len(name.split()) > 5:
+    if any(ch in name for ch in "`:?!.,;>=\"{}[]|#") or len(name.split()) > 5:
+        return False
+    if name.count("(") != name.count(")"):
         return False
     if _compact(name) in {_compact(w) for w in _GENERIC_HEADINGS}:
         return False
-    tags = [t for _, t in morphemes(name) if not t.startswith("S") or t in ("SL", "SH", "SN")]
+    tags = [t for _, t in _morphs(name) if not t.startswith("S") or t in ("SL", "SH", "SN")]
     if not tags or tags[-1] not in _TERM_END_TAGS:
         return False
     return any(t in _NOUN_TAGS for t in tags)
@@ -290,30 +301,52 @@ def _lines(doc: Document) -> list[str]:
     return [ln.strip() for ln in _body(doc).splitlines() if ln.strip()]
 
 
+_CALLOUT = re.compile(r"^(참고|경고|주의|노트|팁|Note|Warning|Caution)\s*[:：]\s*", re.IGNORECASE)
+
+
 def _prose(line: str) -> str:
-    """A body line as a sentence: no bullet, no trailing colon-list lead."""
-    return re.sub(r"^[-*+]\s+", "", line).strip()
+    """A body line as a sentence: no bullet, no callout label ("참고: …")."""
+    return _CALLOUT.sub("", re.sub(r"^[-*+]\s+", "", line)).strip()
 
 
 def _sentences(doc: Document) -> list[str]:
+    return list(_split_body(_body(doc)))
+
+
+# A Korean sentence ends with a Hangul syllable and a full stop ("…한다. 다음…"); splitting
+# there (not after "e.g." or "v1.21") matches Kiwi's splitter on this material at a fraction of
+# the cost, and the chunker has already put each sentence of a long paragraph on its own line.
+_SENTENCE_BREAK = re.compile(r"(?<=[가-힣][.!?])\s+|(?<=[가-힣][.!?][)\"”’])\s+")
+
+
+@lru_cache(maxsize=20_000)
+def _split_body(body: str) -> tuple[str, ...]:
     out: list[str] = []
-    for line in _lines(doc):
-        line = _prose(line)
-        out.extend(split_sentences(line) if len(line) > 60 else [line])
-    return out
+    for line in body.splitlines():
+        line = _prose(line.strip())
+        if line:
+            out.extend(p.strip() for p in _SENTENCE_BREAK.split(line) if p.strip())
+    return tuple(out)
 
 
+@lru_cache(maxsize=50_000)
 def _good_sentence(sentence: str) -> bool:
-    """Prose worth quoting: Korean, not code, not a pointer to something else."""
+    """Prose worth quoting: Korean, complete, not code, not a pointer to something else."""
     if not 12 <= len(sentence) <= 220 or sentence.endswith((":", "?", "：")):
         return False
     if _hangul_share(sentence) < 0.4 or _META_SENTENCE.search(sentence):
         return False
-    return not re.search(r"[{}=<>$]|^\s*#|kubectl|\.yaml", sentence)
+    if re.search(r"[{}=<>$]|^\s*#|kubectl|\.yaml", sentence):
+        return False
+    if sentence.count("(") != sentence.count(")"):
+        return False  # a line the page broke mid-parenthesis
+    tags = [t for _, t in _morphs(sentence) if not t.startswith("S") or t in ("SL", "SN")]
+    # Pages wrapped mid-sentence ("…IngressClass에 따라"): a fragment is no fact.
+    return bool(tags) and tags[-1] in _SENTENCE_END_TAGS
 
 
 def _noun_final(sentence: str) -> bool:
-    tags = [t for _, t in morphemes(sentence) if not t.startswith("S")]
+    tags = [t for _, t in _morphs(sentence) if not t.startswith("S")]
     return bool(tags) and tags[-1] in {"NNG", "NNP", "NNB", "XSN"}
 
 
@@ -421,6 +454,13 @@ class _Corpus:
                 self._inline_terms(doc, term_like)
         self._bold_terms(term_like)
         self._alias_groups()
+        self._defined: dict[str, list[_Term]] = defaultdict(list)
+        self._first_chunk: dict[str, list[_Term]] = defaultdict(list)
+        for term in self.terms:
+            if term.doc is not None and term.definition:
+                self._defined[term.doc.metadata["chunk_id"]].append(term)
+            if term.origin == "heading" and term.docs:
+                self._first_chunk[term.docs[0].metadata["chunk_id"]].append(term)
 
     def _define(self, term: _Term, docs: list[Document], child: bool) -> None:
         """The section's definition: its first line if that is a noun phrase, else the first
@@ -454,8 +494,8 @@ class _Corpus:
                 name, aliases = split_label(label)
                 if _hangul_share(desc) < 0.3 or not term_like(name):
                     break
-                first = split_sentences(desc)[0] if len(desc) > 60 else desc
-                if not _good_sentence(first):
+                first = _split_body(desc)[0]
+                if not _good_sentence(first) or _compact(name) in _compact(first):
                     break
                 term = _Term(name, tuple(aliases), label, doc.metadata["source"],
                              doc.metadata.get("kind", "note"), doc.metadata["section"],
@@ -513,6 +553,19 @@ class _Corpus:
         self.known = sorted(known.items(), key=lambda kv: len(kv[0]), reverse=True)
         self.bold = {_compact(t.name) for t in self.terms if t.origin == "bold"}
 
+    def siblings_of_name(self, name: str) -> list[str]:
+        """Names sharing a sibling group with any term called ``name`` (for grading)."""
+        if not hasattr(self, "_groups_of"):
+            groups: dict[str, set[str]] = defaultdict(set)
+            members: dict[str, list[str]] = defaultdict(list)
+            for t in self.terms:
+                groups[_compact(t.name)].add(t.group)
+                members[t.group].append(t.name)
+            self._groups_of, self._members = groups, members
+        key = _compact(name)
+        out = [m for g in self._groups_of.get(key, ()) for m in self._members[g]]
+        return [m for m in dict.fromkeys(out) if _compact(m) != key]
+
     def spellings(self, name: str) -> list[str]:
         group = self.aliases.get(_compact(name), {name})
         return [name, *sorted(g for g in group if _compact(g) != _compact(name))]
@@ -525,29 +578,36 @@ class _Corpus:
 
     # -- facts ---------------------------------------------------------------------------
 
-    def facts(self, doc: Document) -> list[_Fact]:
+    def facts(self, doc: Document, kinds: Sequence[str] = ("definition", "contrast", "cloze")
+              ) -> list[_Fact]:
+        """Facts of one chunk, computed once per kind (cloze costs a Kiwi pass per sentence;
+        definitions and contrasts come from the term table built up front)."""
         cid = doc.metadata["chunk_id"]
-        with self.lock:
-            if cid not in self._facts:
-                self._facts[cid] = [] if _skip(doc) else self._facts_of(doc)
-            return self._facts[cid]
-
-    def _facts_of(self, doc: Document) -> list[_Fact]:
         out: list[_Fact] = []
-        cid = doc.metadata["chunk_id"]
-        for term in self.terms:
-            if term.doc is not None and term.doc.metadata["chunk_id"] == cid and term.definition:
-                fact = self._definition_fact(term)
-                if fact:
-                    out.append(fact)
-        out.extend(self._contrast_facts(doc))
-        out.extend(self._cloze_facts(doc))
+        with self.lock:
+            for kind in kinds:
+                key = f"{cid}\x1f{kind}"
+                if key not in self._facts:
+                    self._facts[key] = [] if _skip(doc) else self._facts_of(doc, kind)
+                out.extend(self._facts[key])
+        return out
+
+    def _facts_of(self, doc: Document, kind: str) -> list[_Fact]:
+        if kind == "contrast":
+            return self._contrast_facts(doc)
+        if kind == "cloze":
+            return self._cloze_facts(doc)
+        out: list[_Fact] = []
+        for term in self._defined.get(doc.metadata["chunk_id"], []):
+            fact = self._definition_fact(term)
+            if fact:
+                out.append(fact)
         return out
 
     def _siblings(self, term: _Term) -> list[_Term]:
         return [t for t in self.terms if t.group == term.group and t is not term]
 
-    def _distractors(self, term: _Term) -> list[str]:
+    def _distractors(self, term: _Term, limit: int = 8) -> list[str]:
         """Siblings first (same section/topic), then the rest of the note/page, then the
         corpus; defined terms before undefined ones in each tier. Distinct, never the answer
         or a spelling of it."""
@@ -556,15 +616,17 @@ class _Corpus:
         tiers = [self._siblings(term), same_source, same_kind]
         ordered: list[str] = []
         taken = [*term.names]
+        spellings = {_compact(x) for x in self.spellings(term.name)}
         for tier in tiers:
             for want_defined in (True, False):
                 for t in tier:
+                    if len(ordered) >= limit:
+                        return ordered
                     if bool(t.definition) != want_defined:
                         continue
-                    if any(_near_duplicate(t.name, x) for x in taken):
+                    if any(_compact(a) in spellings for a in t.names):
                         continue
-                    if any(_compact(a) in self.aliases.get(_compact(term.name), set())
-                           for a in t.names):
+                    if any(_near_duplicate(t.name, x) for x in taken):
                         continue
                     ordered.append(t.name)
                     taken.append(t.name)
@@ -575,6 +637,8 @@ class _Corpus:
         prompt = _mask(term.definition, self.spellings(term.name) + list(term.aliases))
         if any(_contains(prompt, n) for n in term.names) or len(_compact(prompt)) < 8:
             return None
+        if prompt.count(MASK) > 1:
+            return None  # "○○는 ○○에서 설명된…": the sentence defines the term by itself
         siblings = [t.name for t in self._siblings(term)]
         rest = [s for s in _sentences(term.doc) if s != term.definition and _good_sentence(s)]
         explanation = f"{term.label}: {term.definition}"
@@ -590,12 +654,7 @@ class _Corpus:
         """Sibling sections sharing a word ("Type 1 하이퍼바이저" / "Type 2 하이퍼바이저"):
         ask which one a distinguishing sentence describes."""
         out: list[_Fact] = []
-        cid = doc.metadata["chunk_id"]
-        for term in self.terms:
-            if term.origin != "heading" or not term.docs:
-                continue
-            if term.docs[0].metadata["chunk_id"] != cid:
-                continue
+        for term in self._first_chunk.get(doc.metadata["chunk_id"], []):
             group = self._contrast_group(term)
             if len(group) < 2:
                 continue
@@ -611,6 +670,9 @@ class _Corpus:
                 if any(_contains(masked, n) for n in names):
                     continue
                 distinct = len(set(_content_tokens(sent)) - other_tokens)
+                if distinct >= 3:
+                    best = (distinct, sent)
+                    break  # the earliest clearly distinctive sentence: usually the definition
                 if distinct >= 2 and (best is None or distinct > best[0]):
                     best = (distinct, sent)
             if best is None:
@@ -647,17 +709,15 @@ class _Corpus:
             blank = self._blank(sent, context)
             if blank is None:
                 continue
-            surface, answer, score = blank
+            surface, canonical, score = blank
             prompt = re.sub(re.escape(surface), BLANK, sent, flags=re.IGNORECASE)
-            if _contains(prompt, answer):
+            if _contains(prompt, surface):
                 continue
             s_score = score + (1.0 if i == 0 else 0.0) - (1.5 if _WEAK_START.match(sent) else 0.0)
-            confusables = [t.name for t in self.terms
-                           if t.group in {x.group for x in self.terms if x.name == answer}
-                           and t.name != answer]
+            accepted = list(dict.fromkeys([surface, *self.spellings(canonical)]))
             scored.append((s_score, -i, _Fact(
-                "cloze", None, answer, self.spellings(answer), doc, sent, prompt,
-                section, sent, confusables=confusables,
+                "cloze", None, surface, accepted, doc, sent, prompt,
+                section, sent, confusables=self.siblings_of_name(canonical),
             )))
         scored.sort(key=lambda x: (x[0], x[1]), reverse=True)
         return [f for _, _, f in scored[:per_chunk]]
@@ -671,24 +731,27 @@ class _Corpus:
         known_spans: list[tuple[int, int]] = []
         for surface, canonical in self.known:
             pos = low.find(surface.casefold())
-            if pos < 0 or (pos > 0 and low[pos - 1].isalnum() and not _HANGUL.match(low[pos])):
+            if pos < 0 or not _word_at(low, pos, len(surface)):
                 continue
             if any(a <= pos < b for a, b in known_spans):
                 continue  # part of a longer known term already found
             known_spans.append((pos, pos + len(surface)))
             if _contains(context, surface) or _compact(surface) in _CLOZE_STOP:
                 continue
-            score = 3.0 + math.log((n_docs + 1) / (self.df(surface) + 1))
+            # Headings and labels are what the student chose to learn: they beat rare nouns.
+            score = 10.0 + math.log((n_docs + 1) / (self.df(surface) + 1))
             if _compact(surface) in self.bold:
                 score += 2.0
             if best is None or score > best[0]:
                 best = (score, sentence[pos : pos + len(surface)], canonical)
         for surface in _noun_runs(sentence):
             pos = low.find(surface.casefold())
-            if any(a <= pos < b for a, b in known_spans):
+            if any(a <= pos < b for a, b in known_spans) or _in_identifier(sentence, surface):
                 continue
             key = _compact(surface)
-            if (len(key) < 2 or key in _CLOZE_STOP or key in KOREAN_STOPWORDS
+            # Two-syllable nouns are as often "나중"/"순서" as "격리"; only known terms or
+            # longer nouns are worth a blank.
+            if (len(key) < 3 or key in _CLOZE_STOP or key in KOREAN_STOPWORDS
                     or key in ENGLISH_STOPWORDS or key.isdigit()
                     or _contains(context, surface)):
                 continue
@@ -706,6 +769,30 @@ class _Corpus:
 _GENERIC_WORDS = frozenset({"의", "및", "와", "과", "the", "a", "of"})
 
 
+def _in_identifier(sentence: str, surface: str) -> bool:
+    """``connection`` inside ``aws-load-balancer-connection-draining``, ``x`` in ``.spec.x``."""
+    pos = sentence.find(surface)
+    if pos < 0:
+        return False
+    before = sentence[pos - 1] if pos > 0 else " "
+    end = pos + len(surface)
+    after = sentence[end] if end < len(sentence) else " "
+    return before in "-._/" or after in "-_/" or (after == "." and end + 1 < len(sentence)
+                                                   and sentence[end + 1].isalnum())
+
+
+def _word_at(text: str, pos: int, length: int) -> bool:
+    """A whole word starts at ``pos``: "Pod" in "Pod를" yes, in "PodTemplateSpec" no.
+    Korean particles may follow a Hangul word; a Latin word must end at a non-letter."""
+    if pos > 0 and text[pos - 1].isalnum():
+        return False
+    end = pos + length
+    if end < len(text) and _LATIN.match(text[end - 1]) and (text[end].isascii()
+                                                            and text[end].isalnum()):
+        return False
+    return True
+
+
 def _compact_words(name: str) -> set[str]:
     return {_compact(w) for w in re.split(r"[\s()]+", name) if len(_compact(w)) >= 2}
 
@@ -719,7 +806,7 @@ def _first_sentence(docs: Sequence[Document]) -> str:
 
 
 def _content_tokens(text: str) -> list[str]:
-    return [f.lower() for f, t in morphemes(text)
+    return [f.lower() for f, t in _morphs(text)
             if t in {"NNG", "NNP", "SL", "VV", "VA", "XR"} and len(f) > 1
             and f.lower() not in ENGLISH_STOPWORDS and f not in KOREAN_STOPWORDS]
 
@@ -731,7 +818,7 @@ def _noun_runs(sentence: str) -> list[str]:
     runs: list[str] = []
     cursor = 0
     start = end = -1
-    for form, tag in morphemes(sentence):
+    for form, tag in _morphs(sentence):
         pos = sentence.find(form, cursor)
         if pos < 0:
             continue  # a contracted ending; it never belongs to a noun
@@ -979,13 +1066,31 @@ def candidate_items(
     return _candidates(_corpus(store, settings), docs, _check_types(types), str(seed))
 
 
-def _candidates(corpus: _Corpus, docs: list[Document], types: list[str], seed: str
-                ) -> list[QuizItem]:
+def _candidates(corpus: _Corpus, docs: list[Document], types: list[str], seed: str,
+                enough: int | None = None) -> list[QuizItem]:
+    """Items from ``docs`` in order; with ``enough``, stop once that many distinct facts are
+    found (a 10-item quiz over 500 chunks need not analyse all of them: Kiwi is the cost)."""
     items: list[QuizItem] = []
     for doc in docs:
-        for fact in corpus.facts(doc):
+        for fact in corpus.facts(doc, ("definition", "contrast")):
             items.extend(_items_for(fact, types, seed))
+    if "cloze" not in types:
+        return items
+    found = 0
+    for doc in docs:
+        for fact in corpus.facts(doc, ("cloze",)):
+            items.extend(_items_for(fact, types, seed))
+            found += 1
+        if enough is not None and found >= enough:
+            break
     return items
+
+
+NOTE_WEIGHT = 3.0
+
+
+def _is_note(item: QuizItem) -> bool:
+    return (item.citation or {}).get("kind") == "note"
 
 
 def _pick(items: list[QuizItem], n: int, rng: random.Random,
@@ -1002,8 +1107,12 @@ def _pick(items: list[QuizItem], n: int, rng: random.Random,
     buckets: dict[str, list[QuizItem]] = defaultdict(list)
     for item in pool:
         buckets[item.generator].append(item)
-    for bucket in buckets.values():
-        rng.shuffle(bucket)
+    for gen, bucket in buckets.items():
+        # Weighted shuffle (key u^(1/w)): the student's own notes come up three times as often
+        # as the (much longer) reference pages they link to.
+        keys = {id(i): rng.random() ** (1 / (NOTE_WEIGHT if _is_note(i) else 1.0))
+                for i in bucket}
+        buckets[gen] = sorted(bucket, key=lambda i: keys[id(i)], reverse=True)
     order = sorted(buckets)
     rng.shuffle(order)
     chosen: list[QuizItem] = []
@@ -1078,8 +1187,12 @@ def generate_quiz(
         if llm_note:
             notes.append(llm_note)
     if len(due) + len(fresh) < n:
-        pool = _candidates(corpus, docs, types, seed_tag)
-        fresh += _pick(pool, n - len(due) - len(fresh), rng, taken=[*due, *fresh])
+        # Chunks in a seeded random order, analysed until there is a comfortable choice.
+        order = list(docs)
+        rng.shuffle(order)
+        want = n - len(due) - len(fresh)
+        pool = _candidates(corpus, order, types, seed_tag, enough=max(3 * want, 15))
+        fresh += _pick(pool, want, rng, taken=[*due, *fresh])
     items = [*due, *fresh]
 
     scope = {"all": "전체 노트", "none": topic}.get(how, f"‘{topic}’")
@@ -1109,7 +1222,9 @@ def is_supported(item: QuizItem, store: ChunkStore) -> bool:
     needle = item.term if item.type == "tf" else item.answer
     if not needle:
         return False
-    return any(_contains(doc.page_content, n) for n in [needle])
+    text = doc.page_content
+    # "유저 스페이스(User space) 프록시 모드" names "유저 스페이스 프록시 모드".
+    return _contains(text, needle) or _contains(re.sub(r"\([^()]*\)", "", text), needle)
 
 
 # --------------------------------------------------------------------------- grading
@@ -1120,7 +1235,7 @@ def _strip_particles(text: str) -> str:
     endings (Kiwi J*/E*/VCP tags), keeping the written form of what remains."""
     if not text:
         return text
-    tokens = morphemes(text)
+    tokens = list(_morphs(text))
     while tokens and (tokens[-1][1].startswith(("J", "E")) or tokens[-1][1] in {"VCP", "SF"}):
         tokens.pop()
     kept = "".join(f for f, _ in tokens).casefold()

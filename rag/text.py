@@ -32,9 +32,11 @@ ENGLISH_STOPWORDS = frozenset(
 )
 # Korean function-like nouns and question words that say nothing about the topic.
 KOREAN_STOPWORDS = frozenset(
-    """것 수 등 때 중 및 무엇 뭐 뭔가 어떤 어떻 어느 왜 어디 누구 언제 얼마 몇 개
-    가지 관련 대해 대한 경우 차이 차이점 설명 의미 말 이 그 저 하 되 있 없 알 주 같 다르 보 정의 역할 방법 뜻 특징
-    무슨 어떻게 해주 알려주 좀 정리 내용 개념 점 이유""".split()
+    (
+        "것 수 등 때 중 및 무엇 뭐 뭔가 어떤 어떻 어느 왜 어디 누구 언제 얼마 몇 개 가지 관련 "
+        "대해 대한 경우 차이 차이점 설명 의미 말 이 그 저 하 되 있 없 알 주 같 다르 보 정의 "
+        "역할 방법 뜻 특징 무슨 어떻게 해주 알려주 좀 정리 내용 개념 점 이유"
+    ).split()
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")

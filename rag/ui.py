@@ -31,6 +31,8 @@ log = logging.getLogger("til.app")
 History = list[tuple[str, str]]
 Messages = list[dict[str, Any]]
 
+_PARTICLE = re.compile(r"(?<=[가-힣]{2})(이란|란|은|는|이|가|을|를|의|에서|에|와|과|도|으로|로)$")
+
 # Follow-ups only need the last few turns; a long chat must not grow every request.
 MAX_HISTORY_TURNS = 6
 
@@ -46,6 +48,8 @@ def match_terms(question: str) -> list[str]:
     except Exception:  # a tokenizer hiccup must not cost the student the sources panel
         log.exception("tokenize failed for highlighting")
         terms = set(question.split())
+    # Kiwi sometimes keeps a particle on a short question's noun ("파드란?" -> 파드란).
+    terms |= {_PARTICLE.sub("", t) for t in terms}
     # One-character Korean morphemes ("수", "것") would mark half the snippet.
     keep = {t.strip() for t in terms if len(t.strip()) >= 2}
     return sorted(keep, key=lambda t: (-len(t), t))
@@ -834,7 +838,7 @@ def chat_turn(
 # =============================================================================== quiz
 
 QUIZ_TYPE_LABELS = {"mc": "객관식", "tf": "O/X", "short": "단답형", "cloze": "빈칸 채우기"}
-TF_CHOICES = ["O (참)", "X (거짓)"]
+TF_CHOICES = ["참", "거짓"]  # what rag.quiz uses for true/false items
 
 
 def item_field(item: Any, name: str, default: Any = None) -> Any:
@@ -975,26 +979,30 @@ def question_markdown(session: QuizSession) -> str:
 
 
 def feedback_html(session: QuizSession, corpus_dir: Path | None = None) -> str:
-    """Verdict, expected answer, explanation and source of the question just graded."""
+    """Verdict, the grader's feedback (expected answer, explanation, evidence) and a link to
+    the source of the question just graded."""
     if session.phase != "graded" or not session.results:
         return ""
     item = session.items[session.index]
     result = session.results[-1]
-    verdict = (
-        '<div class="quiz-verdict ok">✅ 정답입니다!</div>'
-        if result.correct
-        else '<div class="quiz-verdict no">❌ 틀렸습니다.</div>'
-    )
-    parts = [verdict]
+    lines = [line for line in result.feedback.splitlines() if line.strip()]
+    head = lines[0] if lines else ("정답입니다!" if result.correct else "틀렸습니다.")
+    rest = lines[1:]
+    if not result.correct and result.expected and result.expected not in head:
+        head += f" 정답: {result.expected}"
+    explanation = str(item_field(item, "explanation") or "")
+    if explanation and explanation not in result.feedback:
+        rest.append(f"설명: {explanation}")
+    badge = "ok" if result.correct else "no"
+    parts = [
+        f'<div class="quiz-verdict {badge}">{"✅" if result.correct else "❌"} '
+        f"{html.escape(head)}</div>"
+    ]
     if result.given:
-        parts.append(f"<div>내 답: {html.escape(result.given)}</div>")
-    if result.expected:
-        parts.append(f"<div>정답: <b>{html.escape(result.expected)}</b></div>")
-    if result.feedback:
-        parts.append(f'<div class="quiz-feedback">{html.escape(result.feedback)}</div>')
-    explanation = item_field(item, "explanation")
-    if explanation:
-        parts.append(f'<div class="quiz-explain">해설: {html.escape(str(explanation))}</div>')
+        parts.append(f'<div class="quiz-given">내 답: {html.escape(result.given)}</div>')
+    if rest:
+        body = "<br>".join(html.escape(line) for line in rest)
+        parts.append(f'<div class="quiz-explain">{body}</div>')
     parts.append(citation_line(item_field(item, "citation"), corpus_dir))
     return f'<div class="quiz-card">{"".join(parts)}</div>'
 
