@@ -21,6 +21,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -61,6 +62,31 @@ QUIZ_CSS = """
 """
 
 
+# ============================================================================= blocks
+
+
+class StudyBlocks(gr.Blocks):
+    """``gr.Blocks`` that says when ``launch()`` has finished its own start-up checks.
+
+    Background work (the first index build, model warm-up) waits for that: started earlier,
+    it competes for the GIL and the two cores with Gradio's self-check of the new server,
+    which then times out and aborts the launch.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.launched = threading.Event()
+
+    def launch(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        block = not kwargs.pop("prevent_thread_lock", False)
+        kwargs.setdefault("ssr_mode", False)  # SSR needs a Node server; it only slows the start
+        result = super().launch(*args, prevent_thread_lock=True, **kwargs)
+        self.launched.set()
+        if block:
+            self.block_thread()
+        return result
+
+
 # ============================================================================= app context
 
 
@@ -83,11 +109,14 @@ class AppContext:
         except IndexMissingError:
             return None
 
-    def warm_async(self) -> None:
+    def warm_async(self, wait_for: Callable[[], bool] | None = None) -> None:
         """Load models and indexes in the background so the page opens at once; the first
         question waits for this instead of loading the same model a second time."""
 
         def run() -> None:
+            deadline = time.monotonic() + 20
+            while wait_for is not None and not wait_for() and time.monotonic() < deadline:
+                time.sleep(0.05)
             try:
                 self.assistant.warm()
             except IndexMissingError:
@@ -147,19 +176,11 @@ def build_app(
     background at once and every tab shows its progress; the page itself opens immediately."""
     ctx = AppContext(settings, assistant)
     store = ctx.store()
-    if store is None and build_missing:
-        ctx.warmed.set()
-        ctx.job.start("startup")
-    else:
-        ctx.register_notes(store)
-        ctx.warm_async()
-    if settings.watch:
-        ctx.watcher.start()
 
     examples = ui.example_questions(store)
     topics = _list_topics(store)
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    with StudyBlocks(title=TITLE, analytics_enabled=False) as demo:
         demo.til_context = ctx  # type: ignore[attr-defined]  # for tests and benchmarks
         seen = gr.State({"gen": -1, "banner": None})
         gr.Markdown(
@@ -218,7 +239,11 @@ def build_app(
                 quiz_topic = gr.Dropdown(
                     choices=ui.topic_choices(topics),
                     value="",
-                    label="주제 (topic)",
+                    label="주제 (topic): 목록에서 고르거나 직접 입력",
+                    # Any text works as a topic (matched against headings and text), and the
+                    # list grows after a re-index, so the server must not reject new values.
+                    allow_custom_value=True,
+                    filterable=True,
                     scale=3,
                     elem_id="quiz-topic",
                 )
@@ -527,6 +552,18 @@ def build_app(
         demo.load(lambda: ctx.watcher.running, None, watch_box, api_visibility="private")
 
     demo.queue(default_concurrency_limit=2)
+
+    # Background work starts once launch() is done, so the first page is not slowed by it.
+    server_up = demo.launched.is_set
+
+    if store is None and build_missing:
+        ctx.warmed.set()
+        ctx.job.start("startup", wait_for=server_up)
+    else:
+        ctx.register_notes(store)
+        ctx.warm_async(wait_for=server_up)
+    if settings.watch:
+        ctx.watcher.start()
     return demo
 
 
@@ -568,7 +605,7 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         "server_port": settings.port,
         "auth": auth,
         "share": bool(settings.share),
-        "ssr_mode": False,  # SSR needs a Node server; it only slows the start here
+        "ssr_mode": False,
         "show_error": False,
     }
 

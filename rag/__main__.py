@@ -15,7 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     from rag import evaluate
 
     evaluate.add_arguments(sub.add_parser("eval", help="evaluate on a gold question set"))
+    from rag import quiz
+
+    quiz.add_arguments(sub.add_parser("quiz", help="quiz yourself on the notes"))
     args = parser.parse_args(argv)
+    if args.command == "quiz":
+        return quiz.main(args)
     if args.command == "ask":
         return cli_ask.main(args)
     if args.command == "eval":

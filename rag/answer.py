@@ -180,14 +180,14 @@ def assess(
         if named and dense_top < override:
             return False, f"not in notes: {', '.join(named)}"
         if english:
-            if share >= thresholds["missing_share_en"]:
+            if share > thresholds["missing_share_en"]:
                 return False, f"most terms not in notes: {', '.join(missing)}"
             if dense_top < thresholds["dense_min_en"]:
                 return False, f"low similarity {dense_top:.3f}"
             return True, "covered"
         if dense_top < thresholds["dense_min"]:
             return False, f"low similarity {dense_top:.3f}"
-        if share >= thresholds["missing_share"] and dense_top < thresholds["dense_confident"]:
+        if share > thresholds["missing_share"] and dense_top < thresholds["dense_confident"]:
             return False, f"many terms not in notes: {', '.join(missing)}"
         if terms and not in_top and dense_top < thresholds["dense_confident"]:
             return False, "top passages share no term with the question"

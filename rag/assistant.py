@@ -32,11 +32,13 @@ from rag.store import ChunkStore, load_chunk_store
 # Tuned on tests/data/dev.jsonl only (never on the held-out gold set); see README.
 DEFAULT_THRESHOLDS = {
     "dense_override": 0.93,  # similarity at which a missing name is taken as a spelling variant
-    "dense_min": 0.85,  # Korean questions: below this nothing in the notes is close
+    "dense_min": 0.83,  # Korean questions: below this nothing in the notes is close
     "dense_confident": 0.89,
-    "missing_share": 0.34,  # share of the question's terms absent from the corpus
+    # More than this share of the question's terms absent from the corpus. Paraphrases use
+    # synonyms the notes lack, so a lower bar refuses good questions (seen on the dev split).
+    "missing_share": 0.5,
     "dense_min_en": 0.80,  # English questions score lower against Korean text
-    "missing_share_en": 0.7,
+    "missing_share_en": 0.67,
 }
 History = list[tuple[str, str]]
 

@@ -625,7 +625,13 @@ def evaluate(
     assistant = Assistant(settings)
     store = assistant.store  # raises IndexMissingError with a how-to message
     assistant.warm()
-    llm = assistant.llm if judge and settings.llm != "none" else None
+    llm, judge_note = None, "skipped (no LLM configured)"
+    if judge and settings.llm != "none":
+        try:
+            llm = assistant.llm
+            judge_note = "llm-judge"
+        except Exception as exc:  # a broken LLM setting costs the judge, not the evaluation
+            judge_note = f"skipped (LLM failed to load: {exc})"
     meta: dict[str, Any] = {
         "gold_items": len(gold),
         "gold_by_kind": {kd: sum(1 for g in gold if g.kind == kd) for kd in KINDS},
@@ -635,7 +641,7 @@ def evaluate(
         "embeddings": settings.embeddings,
         "llm": settings.llm,
         "k": k,
-        "faithfulness": "llm-judge" if llm is not None else "skipped (no LLM configured)",
+        "faithfulness": judge_note,
         "started_at": started,
     }
     configs: dict[str, dict[str, Any]] = {}
@@ -803,6 +809,9 @@ def failures(rows: Sequence[Row], k: int) -> list[Row]:
     return bad
 
 
+_NOTES_BLOCK = re.compile(r"<!-- notes -->.*?<!-- /notes -->", re.S)
+
+
 def write_report(
     result: EvalResult,
     path: Path | str,
@@ -813,6 +822,11 @@ def write_report(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = result.meta
+    # Hand-written findings between the markers survive a re-run; everything else is regenerated.
+    kept = ""
+    if path.is_file():
+        match = _NOTES_BLOCK.search(path.read_text(encoding="utf-8"))
+        kept = match.group(0) if match else ""
     out: list[str] = ["# Evaluation report", ""]
     out.append(
         f"Gold set `{gold_path}`: {meta['gold_items']} questions "
@@ -825,6 +839,8 @@ def write_report(
     )
     if command:
         out += ["", f"Reproduce: `{command}`"]
+    if kept:
+        out += ["", kept]
     out += ["", "## Side by side", ""]
     names = list(result.configs)
     out.append(

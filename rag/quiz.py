@@ -87,24 +87,36 @@ _SKIP_SECTION = re.compile(
 )
 # Headings that organise a page but name no concept; never a term, never a distractor.
 _GENERIC_HEADINGS = frozenset(
-    """예시 예제 용어 동기 단점 장점 대안 구성 개요 참고 경고 주의 노트 소개 요약 정리 배경 목적 설명
-    유스케이스 전제 조건 전제 조건들 다음 내용 개념 정리 API 오브젝트 사용 방법 작성 방법 문제 해결""".split()
-) | {"전제 조건들", "다음 내용", "개념 정리", "API 오브젝트", "사용 방법", "문제 해결", "오늘의 회고"}
+    """예시 예제 용어 동기 단점 장점 대안 구성 개요 참고 경고 주의 노트 소개 요약 정리
+    배경 목적 설명 유스케이스 전제 조건""".split()
+) | {
+    "전제 조건들",
+    "다음 내용",
+    "개념 정리",
+    "API 오브젝트",
+    "사용 방법",
+    "문제 해결",
+    "오늘의 회고",
+}
 # Nouns too vague to be worth a blank, on top of the retrieval stopwords.
 _CLOZE_STOP = frozenset(
-    """사용 경우 다음 이상 이하 하나 자체 기본 일반 가능 필요 방법 방식 부분 정도 상태 위 아래 때문
-    모든 각 여러 다른 해당 이후 이전 현재 전체 대부분 예 예시 기능 정보 내용 결과 시간 목록 이름 값
-    문서 페이지 가이드 사항 수준 단계 역할 과정 작업 구현 구성 설정 관리 요청 처리 동작 정의""".split()
+    """사용 경우 다음 이상 이하 하나 자체 기본 일반 가능 필요 방법 방식 부분 정도 상태
+    위 아래 때문 모든 각 여러 다른 해당 이후 이전 현재 전체 대부분 예 예시 기능 정보
+    내용 결과 시간 목록 이름 값 문서 페이지 가이드 사항 수준 단계 역할 과정 작업 구현
+    구성 설정 관리 요청 처리 동작 정의""".split()
 )
 # Sentences that point elsewhere ("다음과 같다", "아래 예시") or at page furniture.
 _META_SENTENCE = re.compile(
-    r"다음(과|을|의|은|에| 중| 순서| 명령| 예| 단계| 표| 그림| 항목| 필드| 설정| 방법| 내용)|^(위|아래)|(위|아래)(의|에서|와 같이|처럼) ?(예|설명|명령|내용|그림|표)|"
+    r"다음(과|을|의|은|에| 중| 순서| 명령| 예| 단계| 표| 그림| 항목| 필드| 설정| 방법| 내용)|"
+    r"^(위|아래)|(위|아래)(의|에서|와 같이|처럼) ?(예|설명|명령|내용|그림|표)|"
     r"이 페이지|이 가이드|이 문서|예제 파일|출력은|이미지 출처|자세한 내용|참고한다|참조한다|"
     r"참고하라|살펴보자|살펴본다|https?://|\bv\d+\.\d+|\[(stable|beta|alpha)\]"
 )
 # A sentence must end like one: a final ending (…다), or a noun phrase (the notes' style).
 _SENTENCE_END_TAGS = {"EF", "NNG", "NNP", "NNB", "XSN", "ETN", "SL", "SN", "NR"}
-_WEAK_START = re.compile(r"^(이|그|이러한|이렇게|그러나|하지만|또한|따라서|그러면|이는|즉|예를 들어)\s")
+_WEAK_START = re.compile(
+    r"^(이|그|이러한|이렇게|그러나|하지만|또한|따라서|그러면|이는|즉|예를 들어)\s"
+)
 _HANGUL = re.compile(r"[가-힣]")
 _LATIN = re.compile(r"[A-Za-z]")
 _PAREN = re.compile(r"^(?P<head>[^()]*?)\s*\((?P<inner>[^()]*)\)\s*(?P<tail>[^()]*)$")
@@ -257,7 +269,7 @@ def _is_term(name: str) -> bool:
     name = name.strip()
     if not name or len(name) > 30 or name in _GENERIC_HEADINGS:
         return False
-    if any(ch in name for ch in "`:?!.,;>=\"{}[]|#") or len(name.split()) > 5:
+    if any(ch in name for ch in '`:?!.,;>="{}[]|#') or len(name.split()) > 5:
         return False
     if name.count("(") != name.count(")"):
         return False
@@ -336,7 +348,7 @@ def _good_sentence(sentence: str) -> bool:
         return False
     if _hangul_share(sentence) < 0.4 or _META_SENTENCE.search(sentence):
         return False
-    if re.search(r"[{}=<>$]|^\s*#|kubectl|\.yaml", sentence):
+    if re.search(r"[{}=<>$|`]|^\s*#|kubectl|\.yaml|\.\w+\.\w", sentence):
         return False
     if sentence.count("(") != sentence.count(")"):
         return False  # a line the page broke mid-parenthesis
@@ -385,6 +397,7 @@ class _Fact:
     topic: str
     explanation: str
     distractors: list[str] = field(default_factory=list)  # ordered: siblings first
+    n_siblings: int = 0  # how many of ``distractors`` are siblings
     confusables: list[str] = field(default_factory=list)
     group: list[str] = field(default_factory=list)  # contrast: the names compared
 
@@ -446,8 +459,17 @@ class _Corpus:
                 label = ""
             name, aliases = split_label(_TITLE_SUFFIX.sub("", label)) if label else ("", [])
             if name and term_like(name):
-                term = _Term(name, tuple(aliases), label, source, kind, section,
-                             f"{source}\x1f{group}", origin, docs=docs)
+                term = _Term(
+                    name,
+                    tuple(aliases),
+                    label,
+                    source,
+                    kind,
+                    section,
+                    f"{source}\x1f{group}",
+                    origin,
+                    docs=docs,
+                )
                 self._define(term, docs, child=len(path) > 1)
                 self._add(term)
             for doc in docs:
@@ -476,7 +498,7 @@ class _Corpus:
             if not _good_sentence(sent):
                 continue
             for name in term.names:
-                if sent.startswith(name) and _SUBJECT_PARTICLE.match(sent[len(name):]):
+                if sent.startswith(name) and _SUBJECT_PARTICLE.match(sent[len(name) :]):
                     term.doc, term.definition, term.form = docs[0], sent, "subject"
                     return
         # A note's list-item label is followed by the student's own explanation of it.
@@ -497,11 +519,20 @@ class _Corpus:
                 first = _split_body(desc)[0]
                 if not _good_sentence(first) or _compact(name) in _compact(first):
                     break
-                term = _Term(name, tuple(aliases), label, doc.metadata["source"],
-                             doc.metadata.get("kind", "note"), doc.metadata["section"],
-                             f"{doc.metadata['source']}\x1f{doc.metadata['section']}\x1finline",
-                             "label", doc, first, "noun" if _noun_final(first) else "explain",
-                             docs=[doc])
+                term = _Term(
+                    name,
+                    tuple(aliases),
+                    label,
+                    doc.metadata["source"],
+                    doc.metadata.get("kind", "note"),
+                    doc.metadata["section"],
+                    f"{doc.metadata['source']}\x1f{doc.metadata['section']}\x1finline",
+                    "label",
+                    doc,
+                    first,
+                    "noun" if _noun_final(first) else "explain",
+                    docs=[doc],
+                )
                 self._add(term)
                 break
 
@@ -529,9 +560,24 @@ class _Corpus:
                     name, aliases = split_label(match.group("a") or match.group("b"))
                     if not term_like(name) or not _contains(doc.page_content, name):
                         continue
-                    self._add(_Term(name, tuple(aliases), name, source, "note",
-                                    meta["section"], f"{source}\x1f{meta['section']}\x1fbold",
-                                    "bold", docs=[doc]))
+                    term = _Term(
+                        name,
+                        tuple(aliases),
+                        name,
+                        source,
+                        "note",
+                        meta["section"],
+                        f"{source}\x1f{meta['section']}\x1fbold",
+                        "bold",
+                        docs=[doc],
+                    )
+                    # "**서비스 메시**는 …이다." is the student marking a definition.
+                    for sent in _sentences(doc):
+                        rest = sent[len(name) :] if sent.startswith(name) else ""
+                        if rest and _SUBJECT_PARTICLE.match(rest) and _good_sentence(sent):
+                            term.doc, term.definition, term.form = doc, sent, "subject"
+                            break
+                    self._add(term)
 
     def _alias_groups(self) -> None:
         """``파드`` <-> ``Pod``: every spelling of a term, from all its headings and labels."""
@@ -578,8 +624,9 @@ class _Corpus:
 
     # -- facts ---------------------------------------------------------------------------
 
-    def facts(self, doc: Document, kinds: Sequence[str] = ("definition", "contrast", "cloze")
-              ) -> list[_Fact]:
+    def facts(
+        self, doc: Document, kinds: Sequence[str] = ("definition", "contrast", "cloze")
+    ) -> list[_Fact]:
         """Facts of one chunk, computed once per kind (cloze costs a Kiwi pass per sentence;
         definitions and contrasts come from the term table built up front)."""
         cid = doc.metadata["chunk_id"]
@@ -640,14 +687,32 @@ class _Corpus:
         if prompt.count(MASK) > 1:
             return None  # "○○는 ○○에서 설명된…": the sentence defines the term by itself
         siblings = [t.name for t in self._siblings(term)]
-        rest = [s for s in _sentences(term.doc) if s != term.definition and _good_sentence(s)]
         explanation = f"{term.label}: {term.definition}"
-        if rest:
-            explanation += f" — {rest[0]}"
+        if term.origin != "label":
+            # The section goes on after its definition; one more sentence teaches more.
+            sents = _sentences(term.doc)
+            at = sents.index(term.definition) if term.definition in sents else -1
+            rest = [s for s in sents[at + 1 :] if _good_sentence(s)]
+            if rest:
+                explanation += (
+                    "" if explanation.endswith((".", "!", "?")) else "."
+                ) + f" {rest[0]}"
+        distractors = self._distractors(term)
+        sibling_names = {_compact(x) for x in siblings}
+        n_sib = sum(1 for d in distractors if _compact(d) in sibling_names)
         return _Fact(
-            "definition", term, term.name, self.spellings(term.name), term.doc,
-            term.definition, prompt, term.section, explanation,
-            distractors=self._distractors(term), confusables=siblings,
+            "definition",
+            term,
+            term.name,
+            self.spellings(term.name),
+            term.doc,
+            term.definition,
+            prompt,
+            term.section,
+            explanation,
+            distractors=distractors,
+            confusables=siblings,
+            n_siblings=n_sib,
         )
 
     def _contrast_facts(self, doc: Document) -> list[_Fact]:
@@ -679,17 +744,31 @@ class _Corpus:
                 continue
             sent = best[1]
             lines = [f"• {t.label}: {t.definition or _first_sentence(t.docs)}" for t in group]
-            out.append(_Fact(
-                "contrast", term, term.name, self.spellings(term.name), doc, sent,
-                _mask(sent, names), term.section, "\n".join(lines),
-                distractors=[t.name for t in others], confusables=[t.name for t in others],
-                group=[t.name for t in group],
-            ))
+            out.append(
+                _Fact(
+                    "contrast",
+                    term,
+                    term.name,
+                    self.spellings(term.name),
+                    doc,
+                    sent,
+                    _mask(sent, names),
+                    term.section,
+                    "\n".join(lines),
+                    distractors=[t.name for t in others],
+                    confusables=[t.name for t in others],
+                    group=[t.name for t in group],
+                )
+            )
         return out
 
     def _contrast_group(self, term: _Term) -> list[_Term]:
         siblings = [t for t in self.terms if t.group == term.group and t.origin == "heading"]
         words = {w for w in _compact_words(term.name) if w not in _GENERIC_WORDS}
+        if not term.section.count(SEP) and term.docs:
+            # Top-level sections of a page all share its subject ("인그레스 리소스",
+            # "인그레스 클래스", …); that word makes them a table of contents, not a contrast.
+            words -= _compact_words(term.docs[0].metadata.get("title", ""))
         best: list[_Term] = []
         for word in sorted(words):
             members = [t for t in siblings if word in _compact_words(t.name)]
@@ -715,10 +794,24 @@ class _Corpus:
                 continue
             s_score = score + (1.0 if i == 0 else 0.0) - (1.5 if _WEAK_START.match(sent) else 0.0)
             accepted = list(dict.fromkeys([surface, *self.spellings(canonical)]))
-            scored.append((s_score, -i, _Fact(
-                "cloze", None, surface, accepted, doc, sent, prompt,
-                section, sent, confusables=self.siblings_of_name(canonical),
-            )))
+            scored.append(
+                (
+                    s_score,
+                    -i,
+                    _Fact(
+                        "cloze",
+                        None,
+                        surface,
+                        accepted,
+                        doc,
+                        sent,
+                        prompt,
+                        section,
+                        sent,
+                        confusables=self.siblings_of_name(canonical),
+                    ),
+                )
+            )
         scored.sort(key=lambda x: (x[0], x[1]), reverse=True)
         return [f for _, _, f in scored[:per_chunk]]
 
@@ -751,9 +844,14 @@ class _Corpus:
             key = _compact(surface)
             # Two-syllable nouns are as often "나중"/"순서" as "격리"; only known terms or
             # longer nouns are worth a blank.
-            if (len(key) < 3 or key in _CLOZE_STOP or key in KOREAN_STOPWORDS
-                    or key in ENGLISH_STOPWORDS or key.isdigit()
-                    or _contains(context, surface)):
+            if (
+                len(key) < 3
+                or key in _CLOZE_STOP
+                or key in KOREAN_STOPWORDS
+                or key in ENGLISH_STOPWORDS
+                or key.isdigit()
+                or _contains(context, surface)
+            ):
                 continue
             idf = math.log((n_docs + 1) / (self.df(surface) + 1))
             if idf < 1.0:
@@ -777,8 +875,11 @@ def _in_identifier(sentence: str, surface: str) -> bool:
     before = sentence[pos - 1] if pos > 0 else " "
     end = pos + len(surface)
     after = sentence[end] if end < len(sentence) else " "
-    return before in "-._/" or after in "-_/" or (after == "." and end + 1 < len(sentence)
-                                                   and sentence[end + 1].isalnum())
+    return (
+        before in "-._/"
+        or after in "-_/"
+        or (after == "." and end + 1 < len(sentence) and sentence[end + 1].isalnum())
+    )
 
 
 def _word_at(text: str, pos: int, length: int) -> bool:
@@ -787,10 +888,9 @@ def _word_at(text: str, pos: int, length: int) -> bool:
     if pos > 0 and text[pos - 1].isalnum():
         return False
     end = pos + length
-    if end < len(text) and _LATIN.match(text[end - 1]) and (text[end].isascii()
-                                                            and text[end].isalnum()):
-        return False
-    return True
+    if end >= len(text) or not _LATIN.match(text[end - 1]):
+        return True
+    return not (text[end].isascii() and text[end].isalnum())
 
 
 def _compact_words(name: str) -> set[str]:
@@ -806,9 +906,14 @@ def _first_sentence(docs: Sequence[Document]) -> str:
 
 
 def _content_tokens(text: str) -> list[str]:
-    return [f.lower() for f, t in _morphs(text)
-            if t in {"NNG", "NNP", "SL", "VV", "VA", "XR"} and len(f) > 1
-            and f.lower() not in ENGLISH_STOPWORDS and f not in KOREAN_STOPWORDS]
+    return [
+        f.lower()
+        for f, t in _morphs(text)
+        if t in {"NNG", "NNP", "SL", "VV", "VA", "XR"}
+        and len(f) > 1
+        and f.lower() not in ENGLISH_STOPWORDS
+        and f not in KOREAN_STOPWORDS
+    ]
 
 
 def _noun_runs(sentence: str) -> list[str]:
@@ -876,7 +981,13 @@ def _context(fact: _Fact) -> str:
     parts = [p for p in fact.topic.split(SEP) if p]
     if fact.term is not None and parts and any(_contains(parts[-1], n) for n in fact.accepted):
         parts = parts[:-1]
-    ctx = parts[-1] if parts else fact.doc.metadata.get("title", "")
+    parts = [p for p in parts if split_label(p)[0] not in _GENERIC_HEADINGS]
+    # A page title says where a reference fact comes from; a note's title is often a
+    # template name ("TIL Template") and says nothing.
+    fallback = (
+        fact.doc.metadata.get("title", "") if fact.doc.metadata.get("kind") == "reference" else ""
+    )
+    ctx = parts[-1] if parts else fallback
     if not ctx or any(_contains(ctx, n) for n in fact.accepted):
         return ""
     return f"[{ctx}] "
@@ -887,48 +998,93 @@ def _items_for(fact: _Fact, types: Sequence[str], seed: str) -> list[QuizItem]:
     cid = fact.doc.metadata["chunk_id"]
     cit = _citation(fact.doc, fact.sentence)
     base = dict(
-        explanation=fact.explanation, citation=cit, chunk_id=cid, topic=fact.topic,
-        generator=fact.generator, term=fact.answer,
+        explanation=fact.explanation,
+        citation=cit,
+        chunk_id=cid,
+        topic=fact.topic,
+        generator=fact.generator,
+        term=fact.answer,
         confusables=[c for c in fact.confusables if not _near_duplicate(c, fact.answer)],
     )
     ctx = _context(fact)
     out: list[QuizItem] = []
     if fact.generator == "cloze":
         if "cloze" in types:
-            q = f"빈칸에 들어갈 말은? {ctx}\n{fact.prompt}"
-            out.append(QuizItem(_item_id("cloze", cid, fact.prompt, fact.answer), "cloze", q,
-                                fact.answer, accepted=fact.accepted, **base))
+            q = f"빈칸에 들어갈 말은? {ctx}".rstrip() + f"\n{fact.prompt}"
+            out.append(
+                QuizItem(
+                    _item_id("cloze", cid, fact.prompt, fact.answer),
+                    "cloze",
+                    q,
+                    fact.answer,
+                    accepted=fact.accepted,
+                    **base,
+                )
+            )
         return out
     if fact.generator == "contrast":
         if "mc" in types:
-            group = fact.group if len(fact.group) <= 4 else [
-                fact.answer, *rng.sample([g for g in fact.group if g != fact.answer], 3)]
+            group = (
+                fact.group
+                if len(fact.group) <= 4
+                else [fact.answer, *rng.sample([g for g in fact.group if g != fact.answer], 3)]
+            )
             choices = list(group)
             rng.shuffle(choices)
             names = group if len(group) > 2 else [josa(group[0], "과/와"), group[1]]
-            q = f"{' '.join(names) if len(group) == 2 else ', '.join(names)} 중 다음 설명에 " \
+            q = (
+                f"{' '.join(names) if len(group) == 2 else ', '.join(names)} 중 다음 설명에 "
                 f"해당하는 것은?\n“{fact.prompt}”"
-            out.append(QuizItem(_item_id("contrast", cid, fact.prompt, fact.answer), "mc", q,
-                                fact.answer, choices=choices, accepted=fact.accepted, **base))
+            )
+            out.append(
+                QuizItem(
+                    _item_id("contrast", cid, fact.prompt, fact.answer),
+                    "mc",
+                    q,
+                    fact.answer,
+                    choices=choices,
+                    accepted=fact.accepted,
+                    **base,
+                )
+            )
         return out
     # definition
     noun = "용어" if fact.term and fact.term.form != "explain" else "것"
     if "mc" in types and len(fact.distractors) >= 3:
-        pool = fact.distractors
-        # Siblings are the instructive distractors; draw from the first tier generously.
-        head = pool[: max(3, min(len(pool), 6))]
-        picks = rng.sample(head, 3)
+        # Siblings are the instructive distractors ("which of these parts is it?"): use only
+        # them when there are enough, else all of them plus the nearest of the next tier.
+        sib, rest = fact.distractors[: fact.n_siblings], fact.distractors[fact.n_siblings :]
+        picks = (
+            rng.sample(sib, 3)
+            if len(sib) >= 3
+            else sib + rng.sample(rest[: max(3, 3 - len(sib) + 2)], 3 - len(sib))
+        )
         choices = [fact.answer, *picks]
         rng.shuffle(choices)
         q = f"{ctx}다음 설명에 해당하는 {josa(noun, '은/는')}?\n“{fact.prompt}”"
-        out.append(QuizItem(_item_id("definition-mc", cid, fact.prompt, fact.answer), "mc", q,
-                            fact.answer, choices=choices, accepted=fact.accepted,
-                            **{**base, "confusables": list(dict.fromkeys(
-                                [*base["confusables"], *picks]))}))
+        out.append(
+            QuizItem(
+                _item_id("definition-mc", cid, fact.prompt, fact.answer),
+                "mc",
+                q,
+                fact.answer,
+                choices=choices,
+                accepted=fact.accepted,
+                **{**base, "confusables": list(dict.fromkeys([*base["confusables"], *picks]))},
+            )
+        )
     if "short" in types:
         q = f"{ctx}다음 설명에 해당하는 {josa(noun, '을/를')} 쓰세요.\n“{fact.prompt}”"
-        out.append(QuizItem(_item_id("definition-short", cid, fact.prompt, fact.answer),
-                            "short", q, fact.answer, accepted=fact.accepted, **base))
+        out.append(
+            QuizItem(
+                _item_id("definition-short", cid, fact.prompt, fact.answer),
+                "short",
+                q,
+                fact.answer,
+                accepted=fact.accepted,
+                **base,
+            )
+        )
     if "tf" in types:
         out.append(_true_false(fact, rng, base))
     return out
@@ -939,7 +1095,9 @@ def _true_false(fact: _Fact, rng: random.Random, base: dict[str, Any]) -> QuizIt
     (so the student must know which concept it belongs to, not just that it sounds right)."""
     assert fact.term is not None
     term = fact.term
-    siblings = [d for d in fact.distractors[:4] if d not in term.names]
+    # Only a sibling makes an instructive false statement (two parts of one topic); a term
+    # without siblings is asked as a true statement.
+    siblings = [d for d in fact.distractors[: fact.n_siblings] if d not in term.names]
     truth = not siblings or rng.random() < 0.5
     shown = fact.answer if truth else rng.choice(siblings[:3])
     sentence = fact.sentence
@@ -947,16 +1105,17 @@ def _true_false(fact: _Fact, rng: random.Random, base: dict[str, Any]) -> QuizIt
     if term.form == "subject":
         for name in term.names:
             if sentence.startswith(name):
-                rest = sentence[len(name):]
+                rest = sentence[len(name) :]
                 particle = _SUBJECT_PARTICLE.match(rest)
                 if particle:
-                    tail = rest[particle.end(1):]
+                    tail = rest[particle.end(1) :]
                     pair = {"은": "은/는", "는": "은/는", "이란": "이란/란", "란": "이란/란"}.get(
-                        particle.group(1))
+                        particle.group(1)
+                    )
                     statement = (josa(shown, pair) if pair else shown + particle.group(1)) + tail
                 break
     if not statement and term.form == "noun":
-        statement = f"{josa(shown, '은/는')} ‘{sentence}’이다."
+        statement = f"{josa(shown, '은/는')} ‘{_mask(sentence, term.names)}’이다."
     if not statement:
         statement = f"다음은 ‘{shown}’에 대한 설명이다. — {_mask(sentence, term.names)}"
     q = f"참/거짓: {statement}"
@@ -964,13 +1123,19 @@ def _true_false(fact: _Fact, rng: random.Random, base: dict[str, Any]) -> QuizIt
     if truth:
         why = f"참입니다. {term.label}: {sentence}"
     else:
-        why = (f"거짓입니다. 이 설명은 {josa(shown, '이/가')} 아니라 {term.name}에 대한 것입니다. "
-               f"{term.label}: {sentence}")
+        why = (
+            f"거짓입니다. 이 설명은 {josa(shown, '이/가')} 아니라 {term.name}에 대한 것입니다. "
+            f"{term.label}: {sentence}"
+        )
     cid = fact.doc.metadata["chunk_id"]
     return QuizItem(
-        _item_id("tf", cid, statement, answer), "tf", q, answer, choices=list(TF_CHOICES),
-        accepted=[answer], **{**base, "generator": "truefalse", "explanation": why,
-                              "confusables": []},
+        _item_id("tf", cid, statement, answer),
+        "tf",
+        q,
+        answer,
+        choices=list(TF_CHOICES),
+        accepted=[answer],
+        **{**base, "generator": "truefalse", "explanation": why, "confusables": []},
     )
 
 
@@ -991,8 +1156,11 @@ def select_chunks(store: ChunkStore, topic: str = "") -> tuple[list[Document], s
     if not topic:
         return docs, "all"
     kind, _, rest = topic.partition(":")
-    forced = kind.strip().lower() if rest and kind.strip().lower() in {
-        "section", "source", "note", "date", "keyword", "kw"} else ""
+    forced = (
+        kind.strip().lower()
+        if rest and kind.strip().lower() in {"section", "source", "note", "date", "keyword", "kw"}
+        else ""
+    )
     text = rest.strip() if forced else topic
     if forced in ("", "date"):
         rng = _DATE_RANGE.match(text)
@@ -1004,18 +1172,31 @@ def select_chunks(store: ChunkStore, topic: str = "") -> tuple[list[Document], s
     needle = text.casefold()
     if forced in ("", "section"):
         found = [d for d in docs if needle in d.metadata.get("section", "").casefold()]
+        if not forced:
+            # A page title picked from list_topics() ("서비스") means that page too, not only
+            # the sections whose heading happens to contain the word.
+            titled = [d for d in docs if d.metadata.get("title", "").casefold() == needle]
+            if titled:
+                ids = {d.metadata["chunk_id"] for d in titled}
+                found = [d for d in docs if d.metadata["chunk_id"] in ids or d in found]
         if found or forced:
             return found, "section"
     if forced in ("", "source", "note"):
-        found = [d for d in docs
-                 if needle == d.metadata.get("source", "").casefold()
-                 or needle in d.metadata.get("source", "").casefold()
-                 or needle in d.metadata.get("title", "").casefold()]
+        found = [
+            d
+            for d in docs
+            if needle == d.metadata.get("source", "").casefold()
+            or needle in d.metadata.get("source", "").casefold()
+            or needle in d.metadata.get("title", "").casefold()
+        ]
         if found or forced:
             return found, "source"
     compact = _compact(text)
-    found = [d for d in docs if needle in d.page_content.casefold()
-             or (compact and compact in _compact(d.page_content))]
+    found = [
+        d
+        for d in docs
+        if needle in d.page_content.casefold() or (compact and compact in _compact(d.page_content))
+    ]
     return found, "keyword" if found else "none"
 
 
@@ -1066,8 +1247,9 @@ def candidate_items(
     return _candidates(_corpus(store, settings), docs, _check_types(types), str(seed))
 
 
-def _candidates(corpus: _Corpus, docs: list[Document], types: list[str], seed: str,
-                enough: int | None = None) -> list[QuizItem]:
+def _candidates(
+    corpus: _Corpus, docs: list[Document], types: list[str], seed: str, enough: int | None = None
+) -> list[QuizItem]:
     """Items from ``docs`` in order; with ``enough``, stop once that many distinct facts are
     found (a 10-item quiz over 500 chunks need not analyse all of them: Kiwi is the cost)."""
     items: list[QuizItem] = []
@@ -1093,8 +1275,9 @@ def _is_note(item: QuizItem) -> bool:
     return (item.citation or {}).get("kind") == "note"
 
 
-def _pick(items: list[QuizItem], n: int, rng: random.Random,
-          taken: Iterable[QuizItem] = ()) -> list[QuizItem]:
+def _pick(
+    items: list[QuizItem], n: int, rng: random.Random, taken: Iterable[QuizItem] = ()
+) -> list[QuizItem]:
     """Up to ``n`` items, one per fact, spread over generators, chunks and terms."""
     seen_facts = {i.fact_key for i in taken}
     seen_q = {_compact(i.question) for i in taken}
@@ -1110,8 +1293,7 @@ def _pick(items: list[QuizItem], n: int, rng: random.Random,
     for gen, bucket in buckets.items():
         # Weighted shuffle (key u^(1/w)): the student's own notes come up three times as often
         # as the (much longer) reference pages they link to.
-        keys = {id(i): rng.random() ** (1 / (NOTE_WEIGHT if _is_note(i) else 1.0))
-                for i in bucket}
+        keys = {id(i): rng.random() ** (1 / (NOTE_WEIGHT if _is_note(i) else 1.0)) for i in bucket}
         buckets[gen] = sorted(bucket, key=lambda i: keys[id(i)], reverse=True)
     order = sorted(buckets)
     rng.shuffle(order)
@@ -1126,8 +1308,9 @@ def _pick(items: list[QuizItem], n: int, rng: random.Random,
             for gen in order:
                 bucket = buckets[gen]
                 for idx, item in enumerate(bucket):
-                    if strict and (item.chunk_id in used_chunks
-                                   or _compact(item.term) in used_terms):
+                    if strict and (
+                        item.chunk_id in used_chunks or _compact(item.term) in used_terms
+                    ):
                         continue
                     chosen.append(bucket.pop(idx))
                     used_chunks.add(item.chunk_id)
@@ -1161,7 +1344,11 @@ def generate_quiz(
     seed_tag = str(seed if seed is not None else rng.random())
     docs, how = select_chunks(store, topic)
     if not docs:
-        what = f"주제 ‘{topic}’에 해당하는 노트를 찾지 못했습니다" if topic else "색인에 노트가 없습니다"
+        what = (
+            f"주제 ‘{topic}’에 해당하는 노트를 찾지 못했습니다"
+            if topic
+            else "색인에 노트가 없습니다"
+        )
         eng = f"nothing in the notes matches topic '{topic}'" if topic else "the index is empty"
         return QuizResult([], f"{what}. ({eng})", requested=n)
     ids = {d.metadata["chunk_id"] for d in docs}
@@ -1181,7 +1368,13 @@ def generate_quiz(
     if model is None and settings.llm and settings.llm != "none":
         from rag.llm import get_chat_model
 
-        model = get_chat_model(settings)
+        try:
+            model = get_chat_model(settings)
+        except Exception as exc:  # noqa: BLE001 - a broken LLM setting must not block quizzes
+            notes.append(
+                f"LLM을 쓸 수 없어 규칙 기반으로 만들었습니다 (LLM unavailable, rule-based: {exc})."
+            )
+            model = None
     if model is not None and len(due) < n:
         fresh, llm_note = _llm_items(model, corpus, docs, n - len(due), types, rng, due)
         if llm_note:
@@ -1198,12 +1391,16 @@ def generate_quiz(
     scope = {"all": "전체 노트", "none": topic}.get(how, f"‘{topic}’")
     eng_scope = {"all": "all notes"}.get(how, f"'{topic}'")
     if not items:
-        msg = (f"{scope}에서 문항으로 만들 만한 사실을 찾지 못했습니다 "
-               f"(no quiz-worthy facts found in {eng_scope}).")
+        msg = (
+            f"{scope}에서 문항으로 만들 만한 사실을 찾지 못했습니다 "
+            f"(no quiz-worthy facts found in {eng_scope})."
+        )
     elif len(items) < n:
-        msg = (f"요청한 {n}문항 중 {len(items)}문항만 만들었습니다: {scope}의 자료에 서로 다른 "
-               f"사실이 그만큼뿐입니다. (Only {len(items)} of {n} items: the material in "
-               f"{eng_scope} has fewer distinct facts.)")
+        msg = (
+            f"요청한 {n}문항 중 {len(items)}문항만 만들었습니다: {scope}의 자료에 서로 다른 "
+            f"사실이 그만큼뿐입니다. (Only {len(items)} of {n} items: the material in "
+            f"{eng_scope} has fewer distinct facts.)"
+        )
     else:
         msg = f"{scope}에서 {len(items)}문항을 만들었습니다. ({len(items)} items from {eng_scope}.)"
     if due:
@@ -1256,7 +1453,7 @@ def _choice_index(item: QuizItem, given: str) -> int | None:
             return 0
         if raw in no or _compact(raw) in no:
             return 1
-    if raw.isdigit() and 1 <= int(raw) <= len(item.choices):
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(item.choices):
         return int(raw) - 1
     marks = "①②③④⑤"
     if len(raw) == 1 and raw in marks[: len(item.choices)]:
@@ -1302,7 +1499,11 @@ def grade(item: QuizItem, answer: str) -> Grade:
         if idx is not None and not correct:
             note = f"고른 답: {item.choices[idx]}."
         elif idx is None:
-            note = "보기 번호(1–4)나 보기의 말로 답하세요."
+            note = (
+                "참/거짓(또는 O/X, 1/2)으로 답하세요."
+                if item.type == "tf"
+                else f"보기 번호(1–{len(item.choices)})나 보기의 말로 답하세요."
+            )
     else:
         correct, score, note = _grade_text(item, given)
     if correct:
@@ -1324,22 +1525,35 @@ def _grade_text(item: QuizItem, given: str) -> tuple[bool, float, str]:
     for spelling in accepted:
         if given_forms & _forms(spelling):
             return True, 1.0, ""
-    confusables = [c for c in item.confusables
-                   if not any(_compact(c) == _compact(a) for a in accepted)]
+    confusables = [
+        c for c in item.confusables if not any(_compact(c) == _compact(a) for a in accepted)
+    ]
     for other in confusables:
         if given_forms & _forms(other):
-            return False, 0.0, f"‘{given.strip()}’{'은' if _has_batchim(given.strip()) else '는'} " \
-                               f"이 설명과 다른 개념입니다."
+            return (
+                False,
+                0.0,
+                f"‘{given.strip()}’{'은' if _has_batchim(given.strip()) else '는'} "
+                f"이 설명과 다른 개념입니다.",
+            )
 
     def best(names: list[str]) -> float:
-        return max((difflib.SequenceMatcher(None, _jamo(g), _jamo(f)).ratio()
-                    for g in given_forms for n in names for f in _forms(n)), default=0.0)
+        return max(
+            (
+                difflib.SequenceMatcher(None, _jamo(g), _jamo(f)).ratio()
+                for g in given_forms
+                for n in names
+                for f in _forms(n)
+            ),
+            default=0.0,
+        )
 
     target = max(len(_compact(a)) for a in accepted)
     if target >= MIN_TYPO_CHARS:
         near = best(accepted)
-        digits_ok = any(_DIGITS.findall(_compact(given)) == _DIGITS.findall(_compact(a))
-                        for a in accepted)
+        digits_ok = any(
+            _DIGITS.findall(_compact(given)) == _DIGITS.findall(_compact(a)) for a in accepted
+        )
         if near >= TYPO_RATIO and digits_ok and near > best(confusables):
             return True, 0.9, f"철자가 조금 다릅니다 (입력: {given.strip()})."
     return False, 0.0, ""
@@ -1354,11 +1568,14 @@ def _llm_schema():
     class LLMQuizItem(BaseModel):
         type: str = Field(description="mc | short | cloze | tf")
         question: str = Field(description="한국어 문제. cloze는 빈칸을 ____ 로 표시")
-        choices: list[str] = Field(default_factory=list,
-                                   description="mc: 보기 4개, tf: ['참', '거짓'], 그 외: []")
+        choices: list[str] = Field(
+            default_factory=list, description="mc: 보기 4개, tf: ['참', '거짓'], 그 외: []"
+        )
         answer: str = Field(description="정답 (mc/tf는 choices 중 하나와 똑같이)")
         explanation: str = Field(default="", description="자료에 근거한 짧은 해설")
-        key_term: str = Field(default="", description="문항이 묻는 핵심 용어 (자료에 그대로 있는 말)")
+        key_term: str = Field(
+            default="", description="문항이 묻는 핵심 용어 (자료에 그대로 있는 말)"
+        )
 
     class LLMQuiz(BaseModel):
         items: list[LLMQuizItem] = Field(default_factory=list)
@@ -1371,10 +1588,10 @@ _LLM_SYSTEM = (
     "주어진 자료에 명시된 사실만으로 문항을 만드세요. 자료에 없는 내용은 절대 쓰지 마세요."
 )
 _LLM_HUMAN = (
-    "자료 (주제: {topic}):\n\"\"\"\n{text}\n\"\"\"\n\n"
+    '자료 (주제: {topic}):\n"""\n{text}\n"""\n\n'
     "위 자료로 문항 {k}개를 만드세요. 허용 유형: {types}.\n"
     "- mc: 보기 4개, 정답은 보기 중 하나와 글자까지 같게.\n"
-    "- tf: choices는 [\"참\", \"거짓\"], answer는 둘 중 하나.\n"
+    '- tf: choices는 ["참", "거짓"], answer는 둘 중 하나.\n'
     "- cloze: question에 빈칸 ____ 하나, answer는 빈칸에 들어갈 자료 속 단어.\n"
     "- short: 답이 한두 단어인 질문.\n"
     "- key_term: 문항이 묻는 핵심 용어, 자료에 쓰인 그대로.\n"
@@ -1401,18 +1618,27 @@ def _llm_chain(model: BaseChatModel) -> Runnable:
 _BLANK_MARK = re.compile(r"_{2,}|\(\s*\)|\[\s*빈칸\s*\]|○○|□+")
 
 
-def _validate_llm_item(raw: Any, doc: Document, types: list[str], corpus: _Corpus
-                       ) -> QuizItem | None:
+def _validate_llm_item(
+    raw: Any, doc: Document, types: list[str], corpus: _Corpus
+) -> QuizItem | None:
     """Keep an LLM item only if it is well-formed and grounded: the answer (or, for true/false,
     the key term) appears in the source text; MC answers are among distinct choices."""
     data = raw.model_dump() if hasattr(raw, "model_dump") else dict(raw)
     kind = str(data.get("type", "")).strip().lower()
-    kind = {"multiple_choice": "mc", "multiple-choice": "mc", "short_answer": "short",
-            "true_false": "tf", "truefalse": "tf", "ox": "tf"}.get(kind, kind)
+    kind = {
+        "multiple_choice": "mc",
+        "multiple-choice": "mc",
+        "short_answer": "short",
+        "true_false": "tf",
+        "truefalse": "tf",
+        "ox": "tf",
+    }.get(kind, kind)
     question = normalize(str(data.get("question", "")))
     answer = normalize(str(data.get("answer", "")))
     key = normalize(str(data.get("key_term", "")))
     choices = [normalize(str(c)) for c in data.get("choices") or [] if str(c).strip()]
+    # The heading breadcrumb counts as source: a note defines "파드" by its heading.
+    text = doc.page_content
     body = _body(doc)
     if kind not in types or not question or not answer or len(question) > 500:
         return None
@@ -1421,12 +1647,12 @@ def _validate_llm_item(raw: Any, doc: Document, types: list[str], corpus: _Corpu
         no = {"거짓", "false", "x", "f", "틀리다"}
         low = answer.casefold()
         answer = "참" if low in yes else "거짓" if low in no else ""
-        if not answer or not key or not _contains(body, key):
+        if not answer or not key or not _contains(text, key):
             return None
         choices = list(TF_CHOICES)
         term = key
     else:
-        if not _contains(body, answer):
+        if not _contains(text, answer):
             return None
         term = answer
     if kind == "mc":
@@ -1446,17 +1672,30 @@ def _validate_llm_item(raw: Any, doc: Document, types: list[str], corpus: _Corpu
     snippet = next((s for s in _sentences(doc) if _contains(s, term)), body[:300])
     cid = doc.metadata["chunk_id"]
     return QuizItem(
-        _item_id("llm", kind, cid, question, answer), kind, question, answer, choices=choices,
+        _item_id("llm", kind, cid, question, answer),
+        kind,
+        question,
+        answer,
+        choices=choices,
         accepted=corpus.spellings(answer) if kind not in ("mc", "tf") else [answer],
         explanation=normalize(str(data.get("explanation", ""))) or snippet,
-        citation=_citation(doc, snippet), chunk_id=cid, topic=doc.metadata.get("section", ""),
-        generator="llm", term=term,
+        citation=_citation(doc, snippet),
+        chunk_id=cid,
+        topic=doc.metadata.get("section", ""),
+        generator="llm",
+        term=term,
     )
 
 
-def _llm_items(model: BaseChatModel, corpus: _Corpus, docs: list[Document], n: int,
-               types: list[str], rng: random.Random, taken: list[QuizItem]
-               ) -> tuple[list[QuizItem], str]:
+def _llm_items(
+    model: BaseChatModel,
+    corpus: _Corpus,
+    docs: list[Document],
+    n: int,
+    types: list[str],
+    rng: random.Random,
+    taken: list[QuizItem],
+) -> tuple[list[QuizItem], str]:
     chain = _llm_chain(model)
     prose = [d for d in docs if sum(1 for s in _sentences(d) if _good_sentence(s)) >= 1]
     rng.shuffle(prose)
@@ -1468,8 +1707,14 @@ def _llm_items(model: BaseChatModel, corpus: _Corpus, docs: list[Document], n: i
         calls += 1
         k = min(3, n - len(items))
         try:
-            out = chain.invoke({"topic": doc.metadata.get("section", ""), "text": _body(doc),
-                                "k": k, "types": ", ".join(types)})
+            out = chain.invoke(
+                {
+                    "topic": doc.metadata.get("section", ""),
+                    "text": _body(doc),
+                    "k": k,
+                    "types": ", ".join(types),
+                }
+            )
         except Exception:  # noqa: BLE001 - any model/parse failure means "unusable output"
             failures += 1
             continue
@@ -1487,9 +1732,11 @@ def _llm_items(model: BaseChatModel, corpus: _Corpus, docs: list[Document], n: i
                 break
     note = ""
     if len(items) < n:
-        note = (f"LLM 문항 {len(items)}개 (검증 탈락 {dropped}, 실패한 호출 {failures}/{calls}); "
-                f"나머지는 규칙 기반으로 채웠습니다. (LLM wrote {len(items)} valid items; "
-                f"the rest are rule-based.)")
+        note = (
+            f"LLM 문항 {len(items)}개 (검증 탈락 {dropped}, 실패한 호출 {failures}/{calls}); "
+            f"나머지는 규칙 기반으로 채웠습니다. (LLM wrote {len(items)} valid items; "
+            f"the rest are rule-based.)"
+        )
     return items, note
 
 
@@ -1499,15 +1746,23 @@ def _llm_items(model: BaseChatModel, corpus: _Corpus, docs: list[Document], n: i
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--topic", default="", help="section, note, date range or keyword")
     parser.add_argument("--n", type=int, default=5, help="number of items (default 5)")
-    parser.add_argument("--type", action="append", dest="types", choices=list(TYPES),
-                        help="item type; repeat for several (default: all)")
+    parser.add_argument(
+        "--type",
+        action="append",
+        dest="types",
+        choices=list(TYPES),
+        help="item type; repeat for several (default: all)",
+    )
     parser.add_argument("--seed", type=int, help="same seed, same quiz")
     parser.add_argument("--json", action="store_true", help='print {"items": [...], "message"}')
     parser.add_argument("--export-apkg", metavar="PATH", help="also write an Anki deck")
     parser.add_argument("--export-csv", metavar="PATH", help="also write a CSV sheet")
     parser.add_argument("--index", help="index folder (TIL_INDEX_DIR)")
-    parser.add_argument("--no-review", action="store_true",
-                        help="neither ask due review items nor schedule missed ones")
+    parser.add_argument(
+        "--no-review",
+        action="store_true",
+        help="neither ask due review items nor schedule missed ones",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -1523,9 +1778,15 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        result = generate_quiz(store, settings, topic=args.topic or "", n=args.n,
-                               types=args.types, seed=args.seed,
-                               include_due=not args.no_review)
+        result = generate_quiz(
+            store,
+            settings,
+            topic=args.topic or "",
+            n=args.n,
+            types=args.types,
+            seed=args.seed,
+            include_due=not args.no_review,
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -1543,8 +1804,9 @@ def main(args: argparse.Namespace) -> int:
     return _interactive(result, settings, record=not args.no_review, exported=exported)
 
 
-def _interactive(result: QuizResult, settings: Settings, record: bool,
-                 exported: dict[str, str]) -> int:
+def _interactive(
+    result: QuizResult, settings: Settings, record: bool, exported: dict[str, str]
+) -> int:
     out = sys.stdout
     print(result.message, file=out)
     for kind, path in exported.items():
@@ -1562,6 +1824,8 @@ def _interactive(result: QuizResult, settings: Settings, record: bool,
         if not line:  # EOF: a pipe ran out or the user pressed Ctrl-D
             print("\n(입력이 끝나 퀴즈를 마칩니다.)", file=out)
             break
+        if not sys.stdin.isatty():
+            print(line.rstrip("\n"), file=out)  # a piped answer is not echoed by a terminal
         if line.strip().lower() in {"q", "quit", "exit", "그만"}:
             break
         asked += 1
@@ -1570,6 +1834,9 @@ def _interactive(result: QuizResult, settings: Settings, record: bool,
         print(result_grade.feedback, file=out)
         if reviews is not None:
             reviews.record(item, result_grade.correct)
-    print(f"\n점수: {right}/{asked}" + (f" (전체 {len(result.items)}문항)" if asked < len(
-        result.items) else ""), file=out)
+    print(
+        f"\n점수: {right}/{asked}"
+        + (f" (전체 {len(result.items)}문항)" if asked < len(result.items) else ""),
+        file=out,
+    )
     return 0

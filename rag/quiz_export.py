@@ -21,8 +21,17 @@ ANKI_MODEL_ID = 1_738_204_511
 ANKI_DECK_ID = 1_738_204_512
 ANKI_DECK_NAME = "TIL 복습 퀴즈"
 
-CSV_COLUMNS = ["question", "answer", "explanation", "source", "section", "location", "type",
-               "choices", "id"]
+CSV_COLUMNS = [
+    "question",
+    "answer",
+    "explanation",
+    "source",
+    "section",
+    "location",
+    "type",
+    "choices",
+    "id",
+]
 
 _CSS = """
 .card { font-family: -apple-system, "Apple SD Gothic Neo", "Noto Sans KR", sans-serif;
@@ -94,8 +103,10 @@ def export_apkg(
     model = genanki.Model(
         ANKI_MODEL_ID,
         "TIL Quiz (til-study)",
-        fields=[{"name": n} for n in
-                ("Question", "Choices", "Answer", "Explanation", "Source", "Location", "Id")],
+        fields=[
+            {"name": n}
+            for n in ("Question", "Choices", "Answer", "Explanation", "Source", "Location", "Id")
+        ],
         templates=[
             {
                 "name": "Card 1",

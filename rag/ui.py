@@ -492,8 +492,19 @@ class IndexJob:
         with self._lock:
             self._status = replace(self._status, version=self._status.version + 1, **changes)
 
-    def start(self, trigger: str = "manual", queue_if_running: bool = False) -> bool:
-        """Start a run; False if one is already running (queued for later if asked)."""
+    def start(
+        self,
+        trigger: str = "manual",
+        queue_if_running: bool = False,
+        wait_for: Callable[[], bool] | None = None,
+        max_wait: float = 20.0,
+    ) -> bool:
+        """Start a run; False if one is already running (queued for later if asked).
+
+        ``wait_for``: hold the heavy work until it returns True (at most ``max_wait`` s). The
+        app passes "the server is up": loading models competes for the GIL and two cores,
+        and the first page should not wait for the index it is about to report on.
+        """
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 if queue_if_running:
@@ -511,7 +522,10 @@ class IndexJob:
                 version=self._status.version + 1,
             )
             self._thread = threading.Thread(
-                target=self._run, args=(trigger,), name=f"index-{trigger}", daemon=True
+                target=self._run,
+                args=(trigger, wait_for, max_wait),
+                name=f"index-{trigger}",
+                daemon=True,
             )
             self._thread.start()
             return True
@@ -528,7 +542,13 @@ class IndexJob:
         if int(fraction * 10) != int(before * 10) or fraction >= 1.0:
             log.info("index %d%%: %s", int(fraction * 100), message)
 
-    def _run(self, trigger: str) -> None:
+    def _run(
+        self, trigger: str, wait_for: Callable[[], bool] | None = None, max_wait: float = 0.0
+    ) -> None:
+        if wait_for is not None:
+            deadline = time.monotonic() + max_wait
+            while not wait_for() and time.monotonic() < deadline:
+                time.sleep(0.05)
         from ingest.index import IndexBusyError, sync_index
 
         try:

@@ -498,24 +498,38 @@ def test_chat_refusal_and_errors_are_friendly(live_app: LiveApp) -> None:
     assert "Traceback" not in str(chat)
 
 
+def _answer_current(c: Any, choice: dict[str, Any], text: dict[str, Any]) -> tuple:
+    """Answer like a student: the first option of a radio question, or a typed answer."""
+    if choice.get("visible"):
+        return c.predict(choice["choices"][0][0], None, api_name="/quiz_submit")
+    assert text.get("visible")
+    return c.predict(None, "모르겠어요", api_name="/quiz_submit")
+
+
 def test_quiz_round_trip(live_app: LiveApp) -> None:
     c = client(live_app)
-    out = c.predict("", 2, api_name="/quiz_start")
-    api = c.view_api(return_format="dict", print_info=False)["named_endpoints"]["/quiz_start"]
-    labels = [r["label"] for r in api["returns"]]
-    view = dict(zip(labels, out, strict=True))
-    question = next(v for k, v in view.items() if "question" in str(k).lower() or "문제" in str(v))
-    assert "문제 1 / 2" in str(question)
-    out = c.predict("O (참)", "정답을 모르겠어요", api_name="/quiz_submit")
-    assert any("정답" in str(v) or "틀렸습니다" in str(v) for v in out)
-    c.predict(api_name="/quiz_next")
-    c.predict("O (참)", "모르겠다", api_name="/quiz_submit")
-    out = c.predict(api_name="/quiz_next")
-    assert any("최종 점수" in str(v) for v in out)
-    path = c.predict(api_name="/quiz_export_csv")
-    assert Path(path).is_file() and Path(path).stat().st_size > 0
-    reviews = Path(live_app.settings.review_db)
-    assert reviews.exists()
+    status, question, choice, text, feedback, score = c.predict("", 2, api_name="/quiz_start")
+    assert "문제 1 / 2" in question and feedback == ""
+    _, _, _, _, feedback, _ = _answer_current(c, choice, text)
+    assert ("✅" in feedback or "❌" in feedback) and "quiz-source" in feedback
+    _, question, choice, text, feedback, _ = c.predict(api_name="/quiz_next")
+    assert "문제 2 / 2" in question and feedback == ""
+    _answer_current(c, choice, text)
+    status, question, _, _, _, score = c.predict(api_name="/quiz_next")
+    assert "최종 점수" in score and "마쳤습니다" in status and question == ""
+    for endpoint, suffix in (("/quiz_export_csv", ".csv"), ("/quiz_export_apkg", ".apkg")):
+        out = c.predict(api_name=endpoint)
+        # The handler shows the (initially hidden) File component: an update with the value.
+        value = out.get("value", out) if isinstance(out, dict) else out
+        path = Path(value["path"] if isinstance(value, dict) else value)
+        assert path.suffix == suffix and path.stat().st_size > 0
+    assert Path(live_app.settings.review_db).exists()
+    # A topic from the dropdown's own list works as a quiz topic.
+    from rag import quiz
+
+    topic = quiz.list_topics(ChunkStore.load(live_app.settings.index_dir))[0]
+    _, question, *_ = c.predict(topic, 1, api_name="/quiz_start")
+    assert "문제 1 / 1" in question
 
 
 def test_reindex_reports_changes_and_chat_keeps_working(live_app: LiveApp) -> None:

@@ -28,6 +28,7 @@ from rag.evaluate import (
     failures,
     heading_spans,
     hit_rank,
+    judge_faithfulness,
     keywords_found,
     load_gold,
     make_row,
@@ -42,14 +43,15 @@ from rag.evaluate import (
 )
 
 # Quality floor for hybrid retrieval + extractive answers on tests/data/gold.jsonl against the
-# note + six reference pages. Set a little below the numbers measured when the test was
-# written (hybrid: hit@3 0.000, keyword_recall 0.000, refusal_recall 0.000, false refusal
-# 0.000; see docs/eval-report.md) so that ordinary tuning noise passes and a real regression
-# fails. Raise them when the system gets better; never lower them to make a change pass.
-MIN_HIT_AT_3 = 0.0
-MIN_KEYWORD_RECALL = 0.0
-MIN_REFUSAL_RECALL = 0.0
-MAX_FALSE_REFUSAL_RATE = 1.0
+# note + six reference pages. Measured when this test was written (hybrid, k=5): hit@3 0.859,
+# keyword_recall 0.694, refusal_recall 0.80, false_refusal_rate 0.094 (docs/eval-report.md).
+# Each floor sits a few questions below that (hit@3 -5 of 85, keywords -6 of 85, refusals -2
+# of 20, false refusals +5 of 85) so ordinary tuning noise passes and a real regression
+# fails. Raise them when the system gets better; never lower them just to make a change pass.
+MIN_HIT_AT_3 = 0.80
+MIN_KEYWORD_RECALL = 0.62
+MIN_REFUSAL_RECALL = 0.70
+MAX_FALSE_REFUSAL_RATE = 0.15
 
 GOLD = PROJECT_ROOT / "tests" / "data" / "gold.jsonl"
 NOTE = PROJECT_ROOT / "corpus" / "2025-02-11.md"
@@ -244,6 +246,36 @@ def test_report_and_plot_are_written(tmp_path: Path) -> None:
     assert "| hit@3 | 0.750 |" in text
     assert "![hit@k](hit.png)" in text
     assert "## Misses (x)" in text and "| r2 | refusal |" in text
+    # Hand-written findings survive regeneration; the generated part is replaced.
+    notes = "<!-- notes -->\n## Findings\nkeep me\n<!-- /notes -->"
+    report.write_text(text.replace("## Side by side", notes + "\n\n## Side by side"), "utf-8")
+    write_report(result, report, plot, gold_path="other.jsonl")
+    again = report.read_text(encoding="utf-8")
+    assert again.count("keep me") == 1 and "`other.jsonl`" in again
+
+
+class _Reply:
+    def __init__(self, content: str) -> None:
+        self.content = content
+
+
+class _Judge:
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.prompts: list[str] = []
+
+    def invoke(self, prompt: str) -> _Reply:
+        self.prompts.append(prompt)
+        return _Reply(self.reply)
+
+
+def test_faithfulness_judge_reads_yes_no_and_shows_sources() -> None:
+    judge = _Judge("YES.")
+    assert judge_faithfulness(judge, "answer text", ["source one", "source two"]) is True
+    assert "source two" in judge.prompts[0] and "answer text" in judge.prompts[0]
+    assert judge_faithfulness(_Judge(" no, it adds a claim"), "a", ["s"]) is False
+    assert judge_faithfulness(_Judge("아니요"), "a", ["s"]) is False
+    assert judge_faithfulness(_Judge("maybe"), "a", ["s"]) is None
 
 
 # --------------------------------------------------------------------------- gold format

