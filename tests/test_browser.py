@@ -59,18 +59,19 @@ def page(live: LiveApp) -> Iterator[Any]:
             browser.close()
 
 
-def bot_messages(page: Any) -> Any:
-    return page.locator('#chatbot [data-testid="bot"]')
-
-
-def wait_for_bot_count(page: Any, count: int) -> None:
+def wait_for_answer(page: Any, n: int) -> str:
+    """Wait until the n-th answer is complete (streamed answers end with their source line,
+    refusals and errors with their own text) and return its text."""
     page.wait_for_function(
         """([n]) => {
             const bots = document.querySelectorAll('#chatbot [data-testid="bot"]');
-            return bots.length >= n && !bots[n - 1].innerText.trim().endsWith('…');
+            if (bots.length < n) return false;
+            const text = bots[n - 1].innerText;
+            return text.includes('출처 ·') || text.includes('노트에 없는') || text.includes('⚠️');
         }""",
-        arg=[count],
+        arg=[n],
     )
+    return page.locator('#chatbot [data-testid="bot"]').nth(n - 1).inner_text()
 
 
 def test_chat_in_the_browser(page: Any, live: LiveApp) -> None:
@@ -80,12 +81,10 @@ def test_chat_in_the_browser(page: Any, live: LiveApp) -> None:
     examples = page.locator("#examples button")
     assert examples.count() >= 3
     examples.first.click()
-    page.wait_for_selector("#sources .src-card")
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('#chatbot [data-testid="bot"]')]
-                 .some(b => b.innerText.includes('[1]'))"""
-    )
+    first = wait_for_answer(page, 1)
+    assert "[1]" in first
     card = page.locator("#sources .src-card").first
+    card.wait_for()
     assert card.locator(".src-n").inner_text() == "[1]"
     assert card.locator(".src-crumbs").inner_text().strip()
     # The note link opens the note itself through the app.
@@ -96,29 +95,21 @@ def test_chat_in_the_browser(page: Any, live: LiveApp) -> None:
     # 2. A question the notes do not cover: refusal with clickable suggestions.
     page.fill("#question textarea", "Terraform으로 AWS VPC를 만드는 방법은?")
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('#chatbot [data-testid="bot"]')]
-                 .some(b => b.innerText.includes('노트에 없는 내용입니다'))"""
-    )
+    assert "노트에 없는 내용입니다" in wait_for_answer(page, 2)
     suggestion = page.get_by_role("button", name="무엇인가요?").last
     suggestion.wait_for()
     asked = suggestion.inner_text().strip()
     suggestion.click()
-    page.wait_for_function(
-        """([q]) => [...document.querySelectorAll('#chatbot [data-testid="user"]')]
-                     .some(u => u.innerText.includes(q))""",
-        arg=[asked],
-    )
+    wait_for_answer(page, 3)
+    users = page.locator('#chatbot [data-testid="user"]').all_inner_texts()
+    assert any(asked in u for u in users)
 
     # 3. A typed question: answer with [n] markers and highlighted sources.
     page.fill("#question textarea", "파드(Pod)란 무엇인가요?")
     page.get_by_role("button", name="질문하기", exact=True).click()
-    page.wait_for_function(
-        """() => { const bots = document.querySelectorAll('#chatbot [data-testid="bot"]');
-                   const last = bots[bots.length - 1];
-                   return last && last.innerText.includes('[1]') && last.innerText.includes('파드')
-                          && document.querySelector('#sources .src-card mark'); }"""
-    )
+    last = wait_for_answer(page, 4)
+    assert "[1]" in last and "파드" in last
+    page.wait_for_selector("#sources .src-card mark")
     assert "파드" in page.locator("#sources").inner_text()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "chat.png"), full_page=True)

@@ -279,7 +279,8 @@ def test_sentence_transformers_backend_and_rebuild_on_switch(tmp_path: Path) -> 
     _note(
         corpus,
         "n.md",
-        "# 노트\n\n## Pod\nA pod is the smallest deployable unit.\n\n## Node\nA node is a machine.\n",
+        "# 노트\n\n## Pod\nA pod is the smallest deployable unit.\n\n"
+        "## Node\nA node is a machine.\n",
     )
     settings = _settings(tmp_path, corpus)
     sync_index(settings)
