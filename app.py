@@ -21,18 +21,25 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
 from rag import ui  # noqa: E402
-from rag.assistant import Assistant  # noqa: E402
 from rag.config import Settings, load_settings  # noqa: E402
-from rag.store import ChunkStore, IndexMissingError  # noqa: E402
+from rag.store import CHUNKS_FILE, ChunkStore, IndexMissingError  # noqa: E402
+
+if TYPE_CHECKING:
+    from rag.assistant import Assistant
 
 log = logging.getLogger("til.app")
+
+# One streamed chat update: chatbot, sources panel, question box, transcript and history.
+# Module level: Gradio resolves handler type hints (to find the gr.SelectData parameter)
+# with typing.get_type_hints, which cannot see names local to build_app.
+ChatUpdate = Iterator[tuple[list, str, str, list, list]]
 
 TITLE = "TIL 학습 도우미"
 
@@ -68,23 +75,33 @@ QUIZ_CSS = """
 class StudyBlocks(gr.Blocks):
     """``gr.Blocks`` that says when ``launch()`` has finished its own start-up checks.
 
-    Background work (the first index build, model warm-up) waits for that: started earlier,
-    it competes for the GIL and the two cores with Gradio's self-check of the new server,
-    which then times out and aborts the launch.
+    Background work (the first index build, model warm-up) waits for that: started during
+    the launch, it competes for the GIL and the two cores with Gradio's self-check of the new
+    server (a HEAD request with a 3 s timeout), which then fails and aborts the launch.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.launching = threading.Event()
         self.launched = threading.Event()
 
     def launch(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.launching.set()
         block = not kwargs.pop("prevent_thread_lock", False)
         kwargs.setdefault("ssr_mode", False)  # SSR needs a Node server; it only slows the start
-        result = super().launch(*args, prevent_thread_lock=True, **kwargs)
-        self.launched.set()
+        try:
+            result = super().launch(*args, prevent_thread_lock=True, **kwargs)
+        finally:
+            self.launched.set()
         if block:
             self.block_thread()
         return result
+
+    def wait_for_launch(self, grace: float = 1.0, limit: float = 60.0) -> None:
+        """Block while a launch is in progress. Callers of ``build_app`` launch right away;
+        one that never launches (a benchmark timing warm-up) loses at most ``grace``."""
+        if self.launching.wait(grace):
+            self.launched.wait(limit)
 
 
 # ============================================================================= app context
@@ -95,13 +112,34 @@ class AppContext:
 
     def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
         self.settings = settings
-        self.assistant = assistant or Assistant(settings)
+        self._assistant = assistant
+        self._assistant_lock = threading.Lock()
         # Bumped after every successful re-index; sessions compare it to refresh their views.
         self.generation = 0
         self.warmed = threading.Event()
         self.job = ui.IndexJob(settings, on_done=self._after_index)
         self.watcher = ui.FolderWatcher(settings.corpus_dir, self._on_notes_changed)
         self._static: set[Path] = set()
+        self._views: tuple[int, dict[str, Any]] | None = None
+        self._views_lock = threading.Lock()
+        self._disk_mtime = self._chunks_mtime()
+
+    @property
+    def assistant(self) -> Assistant:
+        """Created on first use: its imports (LangChain retrievers) cost half a second that
+        the first page should not wait for."""
+        with self._assistant_lock:
+            if self._assistant is None:
+                from rag.assistant import Assistant
+
+                self._assistant = Assistant(self.settings)
+            return self._assistant
+
+    @property
+    def mode_label(self) -> str:
+        from rag.llm import describe_llm  # what Assistant.mode_label shows, without the import
+
+        return describe_llm(self.settings)
 
     def store(self) -> ChunkStore | None:
         try:
@@ -109,14 +147,46 @@ class AppContext:
         except IndexMissingError:
             return None
 
-    def warm_async(self, wait_for: Callable[[], bool] | None = None) -> None:
+    def _chunks_mtime(self) -> float:
+        try:
+            return (Path(self.settings.index_dir) / CHUNKS_FILE).stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def sync_with_disk(self) -> None:
+        """Pick up an index written by someone else (``python -m ingest`` while the app runs)."""
+        mtime = self._chunks_mtime()
+        if mtime and mtime != self._disk_mtime and not self.job.status().running:
+            self._disk_mtime = mtime
+            self.assistant.reload()
+            self.register_notes(self.store())
+            self.generation += 1
+
+    def views(self) -> dict[str, Any]:
+        """Example questions, quiz topics and library rows of the current index, computed
+        once per index generation: topics run Kiwi over every chunk (seconds on a big index),
+        and every new browser session asks for them."""
+        with self._views_lock:
+            gen = self.generation
+            if self._views is not None and self._views[0] == gen:
+                return self._views[1]
+            store = self.store()
+            data = {
+                "examples": ui.example_questions(store),
+                "topics": _list_topics(store),
+                "summary": ui.library_summary(store),
+                "rows": ui.library_rows(store.manifest if store else None),
+            }
+            self._views = (gen, data)
+            return data
+
+    def warm_async(self, before: Callable[[], object] | None = None) -> None:
         """Load models and indexes in the background so the page opens at once; the first
         question waits for this instead of loading the same model a second time."""
 
         def run() -> None:
-            deadline = time.monotonic() + 20
-            while wait_for is not None and not wait_for() and time.monotonic() < deadline:
-                time.sleep(0.05)
+            if before is not None:
+                before()
             try:
                 self.assistant.warm()
             except IndexMissingError:
@@ -125,6 +195,8 @@ class AppContext:
                 log.exception("warm-up failed")
             finally:
                 self.warmed.set()
+            self.register_notes(self.store())
+            self.views()  # ready before the first browser asks for it
 
         threading.Thread(target=run, name="warm-up", daemon=True).start()
 
@@ -150,9 +222,14 @@ class AppContext:
             # A rebuild drops and recreates the Chroma collection; the old assistant holds a
             # handle to the dropped one, so swap in a fresh assistant (answers in flight keep
             # the old object and finish).
-            self.assistant = Assistant(self.settings, thresholds=self.assistant.thresholds)
+            from rag.assistant import Assistant
+
+            fresh = Assistant(self.settings, thresholds=self.assistant.thresholds)
+            with self._assistant_lock:
+                self._assistant = fresh
         else:
             self.assistant.reload()
+        self._disk_mtime = self._chunks_mtime()
         self.register_notes(self.store())
         self.generation += 1
         try:
@@ -160,6 +237,7 @@ class AppContext:
         except Exception:
             log.exception("warm-up after re-index failed")
         self.warmed.set()
+        self.views()
 
     def _on_notes_changed(self, paths: list[str]) -> None:
         log.info("notes changed: %s", ", ".join(Path(p).name for p in paths))
@@ -172,20 +250,18 @@ class AppContext:
 def build_app(
     settings: Settings, assistant: Assistant | None = None, build_missing: bool = True
 ) -> gr.Blocks:
-    """The whole UI. With no index yet (and ``build_missing``), building starts in the
-    background at once and every tab shows its progress; the page itself opens immediately."""
+    """The whole UI. Nothing heavy happens before the server is up: the index, models,
+    examples and topics load in the background (or, with no index yet and ``build_missing``,
+    the index is built) and each browser session fills its views on load."""
     ctx = AppContext(settings, assistant)
-    store = ctx.store()
-
-    examples = ui.example_questions(store)
-    topics = _list_topics(store)
+    has_index = (Path(settings.index_dir) / CHUNKS_FILE).exists()
 
     with StudyBlocks(title=TITLE, analytics_enabled=False) as demo:
         demo.til_context = ctx  # type: ignore[attr-defined]  # for tests and benchmarks
         seen = gr.State({"gen": -1, "banner": None})
         gr.Markdown(
             f"# 📚 {TITLE} · TIL study assistant\n"
-            f"답변 방식 (answer mode): **{ctx.assistant.mode_label}** · "
+            f"답변 방식 (answer mode): **{ctx.mode_label}** · "
             f"노트 폴더: `{settings.corpus_dir}`",
             elem_id="app-header",
         )
@@ -218,7 +294,7 @@ def build_app(
                     example_ds = gr.Dataset(
                         label="예시 질문 (노트의 제목에서 만든 질문 · 클릭하면 질문합니다)",
                         components=[question],
-                        samples=[[q] for q in examples],
+                        samples=[],
                         samples_per_page=8,
                         elem_id="examples",
                     )
@@ -237,7 +313,7 @@ def build_app(
             quiz_state = gr.State(ui.QuizSession())
             with gr.Row(equal_height=True):
                 quiz_topic = gr.Dropdown(
-                    choices=ui.topic_choices(topics),
+                    choices=ui.topic_choices([]),
                     value="",
                     label="주제 (topic): 목록에서 고르거나 직접 입력",
                     # Any text works as a topic (matched against headings and text), and the
@@ -273,10 +349,14 @@ def build_app(
 
         # ------------------------------------------------------------------ library
         with gr.Tab("노트 관리 (Library)", id="library"):
-            lib_summary = gr.Markdown(ui.library_summary(store), elem_id="lib-summary")
+            lib_summary = gr.Markdown("불러오는 중… (loading)", elem_id="lib-summary")
             with gr.Row():
                 reindex_btn = gr.Button(
-                    "다시 색인 (re-index)", variant="primary", elem_id="reindex", scale=0
+                    "다시 색인 (re-index)",
+                    variant="primary",
+                    elem_id="reindex",
+                    scale=0,
+                    min_width=240,
                 )
                 refresh_btn = gr.Button("새로고침 (refresh)", size="sm", scale=0)
                 watch_box = gr.Checkbox(
@@ -287,7 +367,7 @@ def build_app(
             reindex_md = gr.Markdown(elem_id="reindex-result")
             watch_md = gr.Markdown(_watch_text(ctx), elem_id="watch-status")
             lib_table = gr.Dataframe(
-                value=ui.library_rows(store.manifest if store else None),
+                value=[],
                 headers=ui.LIBRARY_HEADERS,
                 interactive=False,
                 wrap=True,
@@ -299,17 +379,16 @@ def build_app(
         # ================================================================= wiring: chat
         chat_out = [chatbot, sources, question, messages, history]
 
-        def respond(
-            text: str, msgs: list, hist: list
-        ) -> Any:  # generator of (chatbot, sources, question, msgs, hist)
+        def respond(text: str, msgs: list, hist: list) -> ChatUpdate:
+            # The first question waits for the warm-up instead of loading the models twice.
             ctx.warmed.wait(timeout=120)
             for turn in ui.chat_turn(ctx.assistant, text, msgs, hist, settings.corpus_dir, ctx.job):
                 yield turn.messages, turn.sources_html, "", turn.messages, turn.history
 
-        def respond_example(sample: list | None, msgs: list, hist: list) -> Any:
+        def respond_example(sample: list | None, msgs: list, hist: list) -> ChatUpdate:
             yield from respond((sample or [""])[0], msgs, hist)
 
-        def respond_option(msgs: list, hist: list, evt: gr.SelectData) -> Any:
+        def respond_option(msgs: list, hist: list, evt: gr.SelectData) -> ChatUpdate:
             yield from respond(str(evt.value or ""), msgs, hist)
 
         chat_opts: dict[str, Any] = {"concurrency_limit": 4, "concurrency_id": "chat"}
@@ -458,9 +537,9 @@ def build_app(
 
         # ================================================================= wiring: library
         def library() -> tuple[str, list[list[Any]], str]:
-            store = ctx.store()
-            rows = ui.library_rows(store.manifest if store else None)
-            return ui.library_summary(store), rows, _watch_text(ctx)
+            ctx.sync_with_disk()
+            views = ctx.views()
+            return views["summary"], views["rows"], _watch_text(ctx)
 
         def reindex(progress: gr.Progress = gr.Progress()) -> tuple[str, str, list, str]:  # noqa: B008
             started = ctx.job.start("manual")
@@ -505,7 +584,7 @@ def build_app(
                 "generation": ctx.generation,
                 "chunks": len(store.docs) if store else 0,
                 "watching": ctx.watcher.running,
-                "mode": ctx.assistant.mode_label,
+                "mode": ctx.mode_label,
             }
 
         gr.api(index_status, api_name="index_status")
@@ -515,6 +594,7 @@ def build_app(
             """Per session, once a second: the banner while an index job runs, and fresh
             examples, topics and library rows after the index changed."""
             state = dict(state or {})
+            ctx.sync_with_disk()  # a `python -m ingest` run while the app is open shows up too
             text = ui.banner_markdown(ctx.job.status())
             banner_out = (
                 gr.update(value=text, visible=bool(text))
@@ -526,14 +606,14 @@ def build_app(
                 skip = gr.skip()
                 return state, banner_out, skip, skip, skip, skip, _watch_update(ctx, state)
             state["gen"] = ctx.generation
-            store = ctx.store()
+            views = ctx.views()
             return (
                 state,
                 banner_out,
-                gr.Dataset(samples=[[q] for q in ui.example_questions(store)]),
-                gr.update(choices=ui.topic_choices(_list_topics(store))),
-                ui.library_summary(store),
-                ui.library_rows(store.manifest if store else None),
+                gr.Dataset(samples=[[q] for q in views["examples"]]),
+                gr.update(choices=ui.topic_choices(views["topics"])),
+                views["summary"],
+                views["rows"],
                 _watch_update(ctx, state),
             )
 
@@ -554,14 +634,13 @@ def build_app(
     demo.queue(default_concurrency_limit=2)
 
     # Background work starts once launch() is done, so the first page is not slowed by it.
-    server_up = demo.launched.is_set
+    server_up = demo.wait_for_launch
 
-    if store is None and build_missing:
+    if not has_index and build_missing:
         ctx.warmed.set()
-        ctx.job.start("startup", wait_for=server_up)
+        ctx.job.start("startup", before=server_up)
     else:
-        ctx.register_notes(store)
-        ctx.warm_async(wait_for=server_up)
+        ctx.warm_async(before=server_up)
     if settings.watch:
         ctx.watcher.start()
     return demo
@@ -658,7 +737,9 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(settings.corpus_dir).is_dir():
         print(f"오류 (error): 노트 폴더가 없습니다: {settings.corpus_dir}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    # Our own progress lines at INFO; libraries (httpx logs every request) only when they warn.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("til").setLevel(logging.INFO)
     demo = build_app(settings)
     ctx: AppContext = demo.til_context  # type: ignore[attr-defined]
     url = f"http://{settings.host}:{settings.port}"

@@ -174,7 +174,8 @@ def build_chunks(
             keep_sources.add(result.url)
             status[result.url] = {
                 "kind": "reference",
-                "title": result.title or result.url,
+                # The note's anchor text names a dead link better than its URL does.
+                "title": result.title or links[result.url][0].split(": ", 1)[-1],
                 "state": "failed",
                 "chunks": 0,
                 "reason": reason,

@@ -100,6 +100,9 @@ class Assistant:
         fresh = load_chunk_store(self.settings)
         with self._lock:
             self._store = fresh
+            # A rebuild drops and recreates the Chroma collection; a handle to the old one
+            # would keep answering from nothing.
+            self._vectorstore = None
 
     def warm(self) -> None:
         """Load models and indexes now rather than on the first question."""

@@ -48,6 +48,7 @@ class Settings:
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_temperature: float = 0.1
+    llm_max_tokens: int = 512
     chroma_url: str | None = None
     collection: str = "til_chunks"
     url_rewrites: tuple[tuple[str, str], ...] = ()
@@ -99,6 +100,7 @@ ENV: dict[str, str] = {
     "llm": "TIL_LLM",
     "llm_base_url": "TIL_LLM_BASE_URL",
     "llm_api_key": "TIL_LLM_API_KEY",
+    "llm_max_tokens": "TIL_LLM_MAX_TOKENS",
     "chroma_url": "TIL_CHROMA_URL",
     "collection": "TIL_COLLECTION",
     "url_rewrites": "TIL_URL_REWRITES",

@@ -51,7 +51,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -587,6 +587,13 @@ class EvalResult:
     rows: list[Row]
     meta: dict[str, Any]
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvalResult:
+        """Back from ``--json`` output, to re-render a report without re-running."""
+        names = {f.name for f in fields(Row)}
+        rows = [Row(**{k: v for k, v in q.items() if k in names}) for q in data["questions"]]
+        return cls(data["configs"], rows, data.get("meta", {}))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "configs": self.configs,
@@ -778,11 +785,11 @@ def plot_hitk(result: EvalResult, path: Path | str) -> Path:
                 fontsize=7,
             )
     ax.set_xticks(range(len(names)), names)
-    ax.set_ylim(0, 1.08)
+    ax.set_ylim(0, 1.18)  # headroom for the legend above the bars
     ax.set_ylabel("share of answerable questions")
     n_answerable = result.meta["gold_items"] - result.meta["gold_by_kind"].get("refusal", 0)
     ax.set_title(f"Retrieval hit@k on {n_answerable} answerable gold questions")
-    ax.legend(loc="lower right", fontsize=8, ncol=len(keys))
+    ax.legend(loc="upper center", fontsize=8, ncol=len(keys), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)

@@ -94,9 +94,13 @@ def get_chat_model(settings: Settings) -> BaseChatModel | None:
             base = _load_llamacpp(str(path))
             # The weights are shared through the cache; a shallow copy only changes the
             # sampling temperature, so two settings objects never load the model twice.
-            if base.temperature == settings.llm_temperature:
+            wanted = {
+                "temperature": settings.llm_temperature,
+                "max_tokens": settings.llm_max_tokens,
+            }
+            if all(getattr(base, k) == v for k, v in wanted.items()):
                 return base
-            return base.model_copy(update={"temperature": settings.llm_temperature})
+            return base.model_copy(update=wanted)
         case "ollama":
             _require("langchain_ollama")
             from langchain_ollama import ChatOllama
@@ -105,6 +109,7 @@ def get_chat_model(settings: Settings) -> BaseChatModel | None:
                 model=value,
                 base_url=_ollama_url(settings),
                 temperature=settings.llm_temperature,
+                num_predict=settings.llm_max_tokens,
             )
         case "openai":
             _require("langchain_openai")
@@ -118,6 +123,7 @@ def get_chat_model(settings: Settings) -> BaseChatModel | None:
                 base_url=settings.llm_base_url,
                 api_key=api_key,
                 temperature=settings.llm_temperature,
+                max_tokens=settings.llm_max_tokens,
             )
         case _:  # pragma: no cover - parse_llm_spec already rejects other kinds
             raise LLMConfigError(f"TIL_LLM={settings.llm!r}: use one of: {VALID_FORMS}")

@@ -19,7 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag.store import ChunkStore
-from rag.text import tokenize
+from rag.text import key_terms, tokenize
 
 MODES = ("hybrid", "dense", "bm25")
 _DATE = re.compile(r"(20\d{2})[-./년\s]+(\d{1,2})[-./월\s]+(\d{1,2})")
@@ -30,6 +30,45 @@ _CODE_QUESTION = re.compile(
     r"\.spec|apiVersion|[a-z]+\.[a-z]+\.[a-z]+",
     re.IGNORECASE,
 )
+
+_GLOSS = re.compile(r"^(.*?)\s*\(([^)]*)\)\s*$")
+
+
+def heading_names(heading: str) -> list[str]:
+    """``하이퍼바이저(Hypervisor)`` -> ["하이퍼바이저", "hypervisor"] (lower-case, no spaces)."""
+    match = _GLOSS.match(heading)
+    parts = [match.group(1), *match.group(2).split(",")] if match else [heading]
+    return [n for n in (re.sub(r"\s+", "", p).lower() for p in parts) if len(n) >= 2]
+
+
+def defined_term_sections(query: str, docs: list[Document]) -> set[str]:
+    """Chunk ids whose section is *about* what a definition question names.
+
+    "하이퍼바이저란?" / "What is a hypervisor?" should open the section headed
+    ``하이퍼바이저(Hypervisor)``, not its sub-section ``Type 2 하이퍼바이저``. Only when the
+    question names the heading and asks nothing else (no other topical term remains), so
+    "쿠버네티스에서 가장 작은 배포 단위는?" is not pulled to the ``쿠버네티스`` section.
+    """
+    compact = re.sub(r"\s+", "", query).lower()
+    best, chosen = 0, set()
+    for doc in docs:
+        section = doc.metadata.get("section") or doc.metadata.get("title", "")
+        names = heading_names(section.split(" > ")[-1]) if section else []
+        matched = [n for n in names if n in compact]
+        if not matched:
+            continue
+        rest = query.lower()
+        for name in names:
+            rest = re.sub(r"\s*".join(map(re.escape, name)), " ", rest)
+        if key_terms(rest):
+            continue
+        length = max(len(n) for n in matched)
+        if length > best:
+            best, chosen = length, {doc.metadata["chunk_id"]}
+        elif length == best:
+            chosen.add(doc.metadata["chunk_id"])
+    return chosen
+
 
 Reranker = Callable[[str, list[Document]], list[Document]]
 
@@ -65,6 +104,8 @@ class HybridRetriever(BaseRetriever):
     # The student's own notes are the primary material; a reference that says the same thing
     # should not outrank the note that the student wrote (and will recognise).
     note_boost: float = 0.2
+    # A definition question ("X란?", "What is X?") opens the section headed X.
+    definition_boost: float = 0.5
     reranker: Reranker | None = None
 
     def _bm25(self, query: str) -> list[tuple[str, float]]:
@@ -122,6 +163,9 @@ class HybridRetriever(BaseRetriever):
                 fused[cid] *= self.links_penalty
             if meta.get("kind") == "note":
                 fused[cid] *= 1.0 + self.note_boost
+        candidates = [self.store.by_id[c] for c in fused]
+        for cid in defined_term_sections(query, candidates):
+            fused[cid] *= 1.0 + self.definition_boost
         order = sorted(fused, key=lambda c: fused[c], reverse=True)
         docs = []
         for cid in order:

@@ -120,7 +120,7 @@ def source_cards_html(
     terms = match_terms(question) if question else []
     cards = []
     for c in sorted(citations, key=lambda c: c.n):
-        crumbs = " › ".join(html.escape(p) for p in breadcrumb(c.section))
+        crumbs = " › ".join(highlight(p, terms) for p in breadcrumb(c.section))
         kind = "노트" if c.kind == "note" else "참고 자료"
         href = citation_href(c, corpus_dir)
         where = html.escape(c.location)
@@ -475,6 +475,7 @@ class IndexJob:
         self._status = JobStatus()
         self._last: dict[str, JobStatus] = {}
         self._pending: str | None = None
+        self._logged_decile = -1
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
         self._idle.set()
@@ -496,14 +497,12 @@ class IndexJob:
         self,
         trigger: str = "manual",
         queue_if_running: bool = False,
-        wait_for: Callable[[], bool] | None = None,
-        max_wait: float = 20.0,
+        before: Callable[[], object] | None = None,
     ) -> bool:
         """Start a run; False if one is already running (queued for later if asked).
 
-        ``wait_for``: hold the heavy work until it returns True (at most ``max_wait`` s). The
-        app passes "the server is up": loading models competes for the GIL and two cores,
-        and the first page should not wait for the index it is about to report on.
+        ``before`` runs first in the worker thread and may block: the app uses it to hold the
+        heavy work until the web server has started (see ``app.StudyBlocks``).
         """
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
@@ -523,7 +522,7 @@ class IndexJob:
             )
             self._thread = threading.Thread(
                 target=self._run,
-                args=(trigger, wait_for, max_wait),
+                args=(trigger, before),
                 name=f"index-{trigger}",
                 daemon=True,
             )
@@ -536,19 +535,17 @@ class IndexJob:
 
     def _progress(self, message: str, fraction: float) -> None:
         fraction = max(0.0, min(1.0, float(fraction)))
-        before = self.status().fraction
         self._set(message=message, fraction=fraction)
         # The console gets a line per 10 %: enough to see a first build move, not a flood.
-        if int(fraction * 10) != int(before * 10) or fraction >= 1.0:
+        decile = int(fraction * 10)
+        if decile > self._logged_decile:
+            self._logged_decile = decile
             log.info("index %d%%: %s", int(fraction * 100), message)
 
-    def _run(
-        self, trigger: str, wait_for: Callable[[], bool] | None = None, max_wait: float = 0.0
-    ) -> None:
-        if wait_for is not None:
-            deadline = time.monotonic() + max_wait
-            while not wait_for() and time.monotonic() < deadline:
-                time.sleep(0.05)
+    def _run(self, trigger: str, before: Callable[[], object] | None = None) -> None:
+        self._logged_decile = -1
+        if before is not None:
+            before()
         from ingest.index import IndexBusyError, sync_index
 
         try:
@@ -557,6 +554,16 @@ class IndexJob:
                 self.on_done(report)
             final = {"state": "done", "report": report, "message": "색인 완료 (done)"}
             final["fraction"] = 1.0
+            chunks = report.get("chunks", {})
+            log.info(
+                "index updated (%s): %s added, %s deleted, %s unchanged, %s total, %.1f s",
+                trigger,
+                chunks.get("added"),
+                chunks.get("deleted"),
+                chunks.get("unchanged"),
+                chunks.get("total"),
+                report.get("seconds", 0.0),
+            )
         except IndexBusyError as exc:
             final = {"state": "busy", "error": str(exc), "message": str(exc)}
         except Exception as exc:  # shown in the UI; the previous index stays usable
@@ -1018,7 +1025,7 @@ def feedback_html(session: QuizSession, corpus_dir: Path | None = None) -> str:
         f'<div class="quiz-verdict {badge}">{"✅" if result.correct else "❌"} '
         f"{html.escape(head)}</div>"
     ]
-    if result.given:
+    if result.given and not uses_choices(item):  # a choice is echoed by the grader itself
         parts.append(f'<div class="quiz-given">내 답: {html.escape(result.given)}</div>')
     if rest:
         body = "<br>".join(html.escape(line) for line in rest)

@@ -186,7 +186,7 @@ def test_source_cards_show_number_breadcrumb_snippet_and_location() -> None:
     html = ui.source_cards_html([_citation(2), _citation(1)], "파드란?")
     assert html.index('id="src-1"') < html.index('id="src-2"')
     assert "[1]" in html and "[2]" in html
-    assert "쿠버네티스 구성 요소 › 파드(Pod)" in html
+    assert "쿠버네티스 구성 요소 › <mark>파드</mark>(Pod)" in html
     assert "<mark>파드</mark>" in html
     assert "2025-02-11.md:80-82" in html
 
@@ -437,6 +437,51 @@ def test_index_job_reports_a_busy_index(live_app: LiveApp) -> None:
     assert "다른 색인 작업이 진행 중입니다" in ui.job_markdown(status)
 
 
+# ============================================================================ watcher, banner
+
+
+def test_note_paths_follow_the_ingest_rule(tmp_path: Path) -> None:
+    assert ui.is_note_path(tmp_path / "a.md", tmp_path)
+    assert ui.is_note_path(tmp_path / "sub" / "b.md", tmp_path)
+    assert not ui.is_note_path(tmp_path / ".git" / "c.md", tmp_path)
+    assert not ui.is_note_path(tmp_path / "a.md.swp", tmp_path)
+    assert not ui.is_note_path(tmp_path / "notes.txt", tmp_path)
+    assert not ui.is_note_path(tmp_path.parent / "elsewhere.md", tmp_path)
+
+
+def test_folder_watcher_reports_saved_notes_only(tmp_path: Path) -> None:
+    seen: list[list[str]] = []
+    got = threading.Event()
+
+    def on_change(paths: list[str]) -> None:
+        seen.append(paths)
+        got.set()
+
+    watcher = ui.FolderWatcher(tmp_path, on_change, debounce_ms=200)
+    try:
+        assert watcher.start()
+        (tmp_path / "scratch.txt").write_text("not a note", encoding="utf-8")
+        (tmp_path / "new.md").write_text("# 새 노트", encoding="utf-8")
+        assert got.wait(20), "the watcher never reported the new note"
+        flat = [Path(p).name for batch in seen for p in batch]
+        assert "new.md" in flat and "scratch.txt" not in flat
+        assert watcher.last_changes == ["new.md"]
+    finally:
+        watcher.stop()
+    assert not watcher.running
+    assert not ui.FolderWatcher(tmp_path / "missing", on_change).start()
+
+
+def test_banner_shows_progress_then_fades() -> None:
+    running = ui.JobStatus(state="running", trigger="startup", message="임베딩", fraction=0.42)
+    assert "42%" in ui.banner_markdown(running) and "처음 색인" in ui.banner_markdown(running)
+    report = {"chunks": {"added": 2, "deleted": 1, "unchanged": 5, "total": 7}}
+    done = ui.JobStatus(state="done", report=report, finished_at=100.0)
+    assert "추가 2" in ui.banner_markdown(done, now=105.0)
+    assert ui.banner_markdown(done, now=200.0) == ""
+    assert ui.banner_markdown(ui.JobStatus()) == ""
+
+
 # ============================================================================ the app, for real
 
 
@@ -464,6 +509,44 @@ def test_api_names_are_stable(live_app: LiveApp) -> None:
         "/watch",
         "/index_status",
     } <= names
+    status = client(live_app).predict(api_name="/index_status")
+    assert status["state"] == "done" and status["chunks"] > 0 and status["mode"]
+
+
+def test_only_registered_note_files_are_served(live_app: LiveApp) -> None:
+    note = Path(live_app.settings.corpus_dir, "2025-02-11.md").resolve()
+    ok = httpx.get(live_app.url + ui.note_href("2025-02-11.md", note.parent), timeout=30)
+    assert ok.status_code == 200 and "## 날짜" in ok.text
+    for path in ("/etc/passwd", str(Path(live_app.settings.index_dir, "chunks.json").resolve())):
+        denied = httpx.get(live_app.url + "gradio_api/file=" + path, timeout=30)
+        assert denied.status_code in {403, 404}, path
+
+
+def test_auth_is_enforced_when_configured(live_app: LiveApp) -> None:
+    from gradio_client import Client
+
+    settings = Settings(
+        corpus_dir=live_app.settings.corpus_dir,
+        index_dir=live_app.settings.index_dir,
+        review_db=live_app.settings.review_db,
+        offline=True,
+        auth_user="student",
+        auth_password="s3cret",
+        port=free_port(),
+    )
+    demo = app.build_app(settings, build_missing=False)
+    demo.launch(prevent_thread_lock=True, quiet=True, **app.launch_kwargs(settings))
+    url = f"http://127.0.0.1:{settings.port}/"
+    try:
+        assert httpx.get(url + "config", timeout=30).status_code in {401, 403}
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises a bare ValueError
+            Client(url, verbose=False, auth=("student", "wrong"))
+        authed = Client(url, verbose=False, auth=("student", "s3cret"))
+        chat, sources, _ = authed.predict("파드란 무엇인가요?", api_name="/ask")
+        assert 'id="src-1"' in sources
+    finally:
+        demo.til_context.watcher.stop()
+        demo.close()
 
 
 def test_chat_answers_with_cited_sources_and_follow_ups(live_app: LiveApp) -> None:
@@ -601,3 +684,24 @@ def test_watch_folder_reindexes_a_new_note(live_app: LiveApp) -> None:
         assert "꺼짐" in c.predict(False, api_name="/watch")
     assert not live_app.ctx.watcher.running
     assert live_app.ctx.job.wait(60)
+
+
+def test_an_index_written_by_the_cli_is_picked_up(live_app: LiveApp) -> None:
+    from ingest.index import sync_index
+
+    c = client(live_app)
+    note = Path(live_app.settings.corpus_dir) / "2025-03-02.md"
+    try:
+        note.write_text(
+            "# TIL\n\n## 날짜: 2025-03-02\n\n### 해시 테이블(Hash Table)\n\n"
+            "키를 해시 함수로 바꾼 위치에 값을 저장해 평균 O(1)에 찾는 자료 구조이다.\n",
+            encoding="utf-8",
+        )
+        sync_index(live_app.settings)  # what `python -m ingest` does, outside the app's job
+        assert _poll(lambda: "2025-03-02.md" in _library_sources(c), timeout=30)
+        _, sources, _ = c.predict("해시 테이블(Hash Table)이란 무엇인가요?", api_name="/ask")
+        assert "2025-03-02.md" in sources
+    finally:
+        note.unlink(missing_ok=True)
+        sync_index(live_app.settings)
+    assert _poll(lambda: "2025-03-02.md" not in _library_sources(c), timeout=30)

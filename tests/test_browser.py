@@ -121,11 +121,14 @@ def test_quiz_in_the_browser(page: Any) -> None:
     page.wait_for_function(
         "() => document.querySelector('#quiz-question')?.innerText.includes('문제 1 /')"
     )
+    # A choice question shows radio buttons, a short/cloze one a text box; wait for either
+    # (they mount a moment after the question text).
+    page.wait_for_selector("#quiz-choice label, #quiz-text textarea")
     choices = page.locator("#quiz-choice label")
-    if page.locator("#quiz-choice").is_visible() and choices.count():
+    if choices.count():
         choices.first.click()
     else:
-        page.locator("#quiz-text textarea, #quiz-text input").first.fill("모르겠어요")
+        page.locator("#quiz-text textarea").fill("모르겠어요")
     page.locator("#quiz-submit").click()
     page.wait_for_selector("#quiz-fb .quiz-verdict")
     verdict = page.locator("#quiz-fb .quiz-verdict").inner_text()

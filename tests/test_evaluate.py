@@ -43,15 +43,16 @@ from rag.evaluate import (
 )
 
 # Quality floor for hybrid retrieval + extractive answers on tests/data/gold.jsonl against the
-# note + six reference pages. Measured when this test was written (hybrid, k=5): hit@3 0.859,
-# keyword_recall 0.694, refusal_recall 0.80, false_refusal_rate 0.094 (docs/eval-report.md).
-# Each floor sits a few questions below that (hit@3 -5 of 85, keywords -6 of 85, refusals -2
-# of 20, false refusals +5 of 85) so ordinary tuning noise passes and a real regression
-# fails. Raise them when the system gets better; never lower them just to make a change pass.
-MIN_HIT_AT_3 = 0.80
-MIN_KEYWORD_RECALL = 0.62
+# note + six reference pages. Measured when this test was written (hybrid, k=5), in two runs
+# while others were tuning answers: hit@3 0.859 / 0.871, keyword_recall 0.694 / 0.741,
+# refusal_recall 0.80 / 0.80, false_refusal_rate 0.094 / 0.035 (docs/eval-report.md). Each
+# floor sits a few questions below the worse run (of 85 answerable / 20 out-of-scope items),
+# so tuning noise passes and a real regression fails. Raise them when the system gets
+# better; never lower them just to make a change pass.
+MIN_HIT_AT_3 = 0.82
+MIN_KEYWORD_RECALL = 0.66
 MIN_REFUSAL_RECALL = 0.70
-MAX_FALSE_REFUSAL_RATE = 0.15
+MAX_FALSE_REFUSAL_RATE = 0.10
 
 GOLD = PROJECT_ROOT / "tests" / "data" / "gold.jsonl"
 NOTE = PROJECT_ROOT / "corpus" / "2025-02-11.md"
@@ -246,6 +247,9 @@ def test_report_and_plot_are_written(tmp_path: Path) -> None:
     assert "| hit@3 | 0.750 |" in text
     assert "![hit@k](hit.png)" in text
     assert "## Misses (x)" in text and "| r2 | refusal |" in text
+    back = EvalResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert [r.id for r in back.rows] == [r.id for r in rows] and back.configs == result.configs
+    assert compute_metrics(back.rows) == compute_metrics(rows)
     # Hand-written findings survive regeneration; the generated part is replaced.
     notes = "<!-- notes -->\n## Findings\nkeep me\n<!-- /notes -->"
     report.write_text(text.replace("## Side by side", notes + "\n\n## Side by side"), "utf-8")
