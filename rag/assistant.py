@@ -38,7 +38,6 @@ DEFAULT_THRESHOLDS = {
     # synonyms the notes lack, so a lower bar refuses good questions (seen on the dev split).
     "missing_share": 0.5,
     "dense_min_en": 0.80,  # English questions score lower against Korean text
-    "missing_share_en": 0.67,
 }
 History = list[tuple[str, str]]
 
