@@ -327,14 +327,19 @@ def select_passages(
             groups[keys[0]][0], groups[keys[0]], store, q_tokens, list_question=list_question
         )
     ]
-    covered = set(tokenize(passages[0].text)) & q_tokens
+    # The breadcrumb is shown with the passage, so its terms count as answered too.
+    covered = (
+        set(tokenize(passages[0].hit.page_content.split("\n", 1)[0] + "\n" + passages[0].text))
+        & q_tokens
+    )
     best_score = top[0].metadata.get("score", 0.0)
     for key in keys[1:]:
         if len(passages) >= (3 if comparison else 2):
             break
         hit = groups[key][0]
         candidate = build_passage(hit, groups[key], store, q_tokens, list_question=list_question)
-        adds = (set(tokenize(candidate.text)) & q_tokens) - covered
+        shown = candidate.hit.page_content.split("\n", 1)[0] + "\n" + candidate.text
+        adds = (set(tokenize(shown)) & q_tokens) - covered
         close = hit.metadata.get("score", 0.0) >= 0.85 * best_score
         if candidate.text.strip() == passages[0].text.strip():
             continue
