@@ -70,12 +70,10 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 SEED_NOTE = PROJECT_DIR / "corpus" / "2025-02-11.md"
 
 
-@pytest.fixture(scope="session")
-def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings for an index of the seed note alone (offline: links are reported, not fetched)."""
+def _indexed(root: Path, **extra: Any) -> Settings:
+    """Copy the seed note into ``root/corpus``, index it for real, return the settings."""
     from ingest.index import sync_index
 
-    root = tmp_path_factory.mktemp("seed")
     corpus = root / "corpus"
     corpus.mkdir()
     (corpus / SEED_NOTE.name).write_bytes(SEED_NOTE.read_bytes())
@@ -84,33 +82,28 @@ def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         index_dir=root / "index",
         cache_dir=root / "cache",
         review_db=root / "index" / "reviews.sqlite3",
-        offline=True,
+        **extra,
     )
     sync_index(settings)
     return settings
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for an index of the seed note alone (offline: links are reported, not fetched)."""
+    return _indexed(tmp_path_factory.mktemp("seed"), offline=True)
 
 
 @pytest.fixture(scope="session")
 def full_settings(tmp_path_factory: pytest.TempPathFactory, fixture_site: str) -> Settings:
     """Settings for an index of the seed note plus the six kubernetes.io pages it links to,
     fetched over real HTTP from the fixture site."""
-    from ingest.index import sync_index
-
-    root = tmp_path_factory.mktemp("full")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / SEED_NOTE.name).write_bytes(SEED_NOTE.read_bytes())
-    settings = Settings(
-        corpus_dir=corpus,
-        index_dir=root / "index",
-        cache_dir=root / "cache",
-        review_db=root / "index" / "reviews.sqlite3",
+    return _indexed(
+        tmp_path_factory.mktemp("full"),
         url_rewrites=(("https://kubernetes.io/", fixture_site),),
         allow_private_hosts=True,
         fetch_timeout=2.0,
     )
-    sync_index(settings)
-    return settings
 
 
 # ==================================================================== end index fixtures
