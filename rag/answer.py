@@ -120,7 +120,13 @@ class Coverage:
 def _corpus_has(store: ChunkStore, term: str) -> bool:
     if term in store.vocabulary:
         return True
-    return term in _corpus_text(store)
+    text = _corpus_text(store)
+    if re.fullmatch(r"[a-z0-9.\-]+", term):
+        # A Latin word must start a word ("ml" is not in "html"); a plural finds its singular.
+        stem = term[:-1] if len(term) > 3 and term.endswith("s") else term
+        return re.search(rf"(?<![a-z0-9]){re.escape(stem)}", text) is not None
+    # Hangul terms may sit inside compounds ("레플리카" in "레플리카셋").
+    return term in text
 
 
 def _corpus_text(store: ChunkStore) -> str:

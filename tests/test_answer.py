@@ -331,3 +331,16 @@ def test_chroma_server_mode(tmp_path: Path, seed_settings: Settings) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_latin_terms_match_whole_words_and_plurals() -> None:
+    from langchain_core.documents import Document
+
+    from rag.answer import _corpus_has
+    from rag.store import ChunkStore
+
+    doc = Document(page_content="웹\nhtml 문서와 Pod 하나", metadata={"chunk_id": "a"})
+    store = ChunkStore([doc], [["html", "문서"]])
+    assert not _corpus_has(store, "ml")  # not a word of its own here
+    assert _corpus_has(store, "pods") and _corpus_has(store, "pod")
+    assert _corpus_has(store, "문서") and not _corpus_has(store, "테라폼")
