@@ -117,22 +117,26 @@ class Coverage:
         return self.__dict__.copy()
 
 
-def _corpus_has(store: ChunkStore, term: str) -> bool:
-    if term in store.vocabulary:
-        return True
-    text = _corpus_text(store)
+def _text_has(text: str, term: str) -> bool:
+    """``term`` in lower-cased ``text``: a Latin word must start a word ("ml" is not in
+    "html") and a plural finds its singular; Hangul terms may sit inside compounds
+    ("레플리카" in "레플리카셋")."""
     if re.fullmatch(r"[a-z0-9.\-]+", term):
-        # A Latin word must start a word ("ml" is not in "html"); a plural finds its singular.
         stem = term[:-1] if len(term) > 3 and term.endswith("s") else term
         return re.search(rf"(?<![a-z0-9]){re.escape(stem)}", text) is not None
-    # Hangul terms may sit inside compounds ("레플리카" in "레플리카셋").
     return term in text
+
+
+def _corpus_has(store: ChunkStore, term: str) -> bool:
+    return term in store.vocabulary or _text_has(_corpus_text(store), term)
 
 
 def _corpus_text(store: ChunkStore) -> str:
     cached = store.__dict__.get("_lower_text")
     if cached is None:
-        cached = "\n".join(d.page_content.lower() for d in store.docs)
+        # Titles belong to the corpus too: a note's H1 is metadata, not chunk text.
+        titles = {d.metadata.get("title", "") for d in store.docs}
+        cached = "\n".join([*(d.page_content for d in store.docs), *titles]).lower()
         store.__dict__["_lower_text"] = cached
     return cached
 
@@ -175,9 +179,14 @@ def assess(
         named = [t for t in missing if _is_distinctive(t)]
     # A name the corpus has, but none of the passages we would answer from mention: the
     # notes touch it somewhere in passing, and the answer would be about something else.
-    top5 = " ".join(d.page_content.lower() for d in ranked[:5])
-    is_name = (lambda t: _looks_like_name(t, question)) if english else _is_distinctive
-    unanswered = [t for t in terms if t not in missing and is_name(t) and t not in top5]
+    top5 = " ".join(f"{d.metadata.get('title', '')} {d.page_content}" for d in ranked[:5]).lower()
+    # Not for English questions: their passages name the thing in Korean ("ReplicaSet" is
+    # "레플리카셋" in the notes), so a missing Latin spelling says nothing there.
+    unanswered = [
+        t
+        for t in terms
+        if not english and t not in missing and _is_distinctive(t) and not _text_has(top5, t)
+    ]
     share = len(missing) / max(1, len(terms))
     override = thresholds["dense_override"]
     if not any("dense_score" in d.metadata for d in ranked):
