@@ -105,6 +105,43 @@ def test_english_stopwords_do_not_cause_refusal(assistant: Assistant) -> None:
     assert not answer.refused, answer.coverage
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "이 TIL 쓴 날 무슨 특강이 있었어?",  # "TIL" is only in the note's title
+        "How many ReplicaSets keep the pods running?",  # passages spell it 레플리카셋
+        "호스티드 하이퍼바이저는 무엇을 거쳐 VM을 관리해?",  # a transliteration, not a new name
+    ],
+)
+def test_names_the_notes_know_are_not_refused(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert not answer.refused, answer.coverage
+
+
+def test_name_only_mentioned_in_passing_is_refused() -> None:
+    from langchain_core.documents import Document
+
+    from rag.answer import assess
+    from rag.assistant import DEFAULT_THRESHOLDS
+    from rag.store import ChunkStore
+
+    about = Document(
+        page_content="권한\n쿠버네티스 사용자 권한 설정 개요",
+        metadata={"chunk_id": "a", "source": "n.md", "section": "권한", "dense_score": 0.9},
+    )
+    passing = Document(
+        page_content="기타\n예: RBAC 같은 기능도 있다",
+        metadata={"chunk_id": "b", "source": "n.md", "section": "기타"},
+    )
+    store = ChunkStore([about, passing], [["쿠버네티스", "권한"], ["rbac", "기능"]])
+    question = "RBAC로 쿠버네티스 사용자 권한을 어떻게 설정해?"
+    # The retrieved passage is about permissions but never names RBAC: refuse.
+    verdict = assess(question, [about], store, DEFAULT_THRESHOLDS)
+    assert not verdict.covered and verdict.reason.startswith("not explained in notes: rbac")
+    # Once a retrieved passage names it, the same question is answered.
+    assert assess(question, [passing, about], store, DEFAULT_THRESHOLDS).covered
+
+
 @pytest.mark.parametrize("bad", ["", "   \n\t ", "\x00\x01\x02"])
 def test_empty_question_rejected(bad: str) -> None:
     with pytest.raises(QuestionError, match="질문을 입력"):
