@@ -118,7 +118,8 @@ def key_terms(text: str) -> list[str]:
         if tag not in NOUN_TAGS:
             continue
         form = form.lower()
-        if form in ENGLISH_STOPWORDS or form in KOREAN_STOPWORDS or len(form) < 2 and tag != "SL":
+        # One letter is never a topic: Kiwi splits "k8s" into "k", "8", "s".
+        if form in ENGLISH_STOPWORDS or form in KOREAN_STOPWORDS or len(form) < 2:
             continue
         seen.setdefault(form, None)
     return list(seen)
