@@ -111,17 +111,23 @@ def tokenize_many(texts: list[str]) -> list[list[str]]:
     return [tokenize(t) for t in texts]
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[.+][A-Za-z0-9]+)*")
+
+
 def key_terms(text: str) -> list[str]:
-    """Distinct topical terms of a question (nouns, foreign words, roots), in order."""
+    """Distinct topical terms of a question: Hangul nouns and roots from Kiwi, and Latin
+    words taken whole from the text (Kiwi splits "k8s" into "k", "8", "s")."""
+    text = normalize(text)
     seen: dict[str, None] = {}
-    for form, tag in morphemes(normalize(text)):
-        if tag not in NOUN_TAGS:
+    for form, tag in morphemes(text):
+        if tag not in NOUN_TAGS or tag == "SL":
             continue
-        form = form.lower()
-        # One letter is never a topic: Kiwi splits "k8s" into "k", "8", "s".
-        if form in ENGLISH_STOPWORDS or form in KOREAN_STOPWORDS or len(form) < 2:
-            continue
-        seen.setdefault(form, None)
+        if form not in KOREAN_STOPWORDS and len(form) >= 2:
+            seen.setdefault(form.lower(), None)
+    for word in _LATIN_WORD.findall(text):
+        word = word.lower()
+        if len(word) >= 2 and word not in ENGLISH_STOPWORDS:
+            seen.setdefault(word, None)
     return list(seen)
 
 

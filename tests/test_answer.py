@@ -112,6 +112,7 @@ def test_english_stopwords_do_not_cause_refusal(assistant: Assistant) -> None:
         "How many ReplicaSets keep the pods running?",  # passages spell it 레플리카셋
         "호스티드 하이퍼바이저는 무엇을 거쳐 VM을 관리해?",  # a transliteration, not a new name
         "쿠버네티스(Kubernetes, k8s)란 무엇인가요?",  # Kiwi splits k8s into one-letter pieces
+        "Why do VM-based deployments cost more?",  # a hyphenated compound, not a new name
     ],
 )
 def test_names_the_notes_know_are_not_refused(assistant: Assistant, question: str) -> None:
