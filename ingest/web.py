@@ -256,21 +256,37 @@ def _fold_callout_headings(root: Any) -> None:
             heading.tag = "p"
 
 
+class _Fences:
+    """Tracks, line by line, whether markdown is inside a fenced code block."""
+
+    def __init__(self) -> None:
+        self.fence: str | None = None
+
+    def in_code(self, line: str) -> bool:
+        """True for a line inside a fence, its closing line included; an opening line opens
+        the fence and is not code itself."""
+        marker = _FENCE.match(line)
+        if self.fence is not None:
+            opener = self.fence
+            if marker and marker.group(1)[0] == opener[0] and len(marker.group(1)) >= len(opener):
+                self.fence = None
+            return True
+        if marker:
+            self.fence = marker.group(1)
+        return False
+
+
 def _fold_markdown_callouts(lines: list[str]) -> list[str]:
     """Safety net for callout headings the HTML pass did not see (outside code fences)."""
     out: list[str] = []
-    fence: str | None = None
+    fences = _Fences()
     pending: str | None = None
     for line in lines:
         marker = _FENCE.match(line)
-        if fence is not None:
-            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
-                fence = None
+        if fences.in_code(line):
             out.append(line)
             continue
-        if marker:
-            fence = marker.group(1)
-        heading = _MD_HEADING.match(line) if fence is None else None
+        heading = _MD_HEADING.match(line) if fences.fence is None else None
         if heading and _is_callout_label(heading.group(2)):
             pending = heading.group(2).strip()
             continue
@@ -302,22 +318,15 @@ def _split_trailing_fences(lines: list[str]) -> list[str]:
     left alone, every later fence pairs up wrongly and the next headings read as code.
     """
     out: list[str] = []
-    fence: str | None = None
+    fences = _Fences()
     for line in lines:
-        marker = _FENCE.match(line)
-        if fence is not None:
-            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
-                fence = None
-            out.append(line)
-            continue
-        if marker:
-            fence = marker.group(1)
+        if fences.in_code(line) or fences.fence is not None:
             out.append(line)
             continue
         glued = _TRAILING_FENCE.match(line)
         if glued:
             out.extend([glued.group(1).rstrip(), glued.group(2)])
-            fence = glued.group(2)
+            fences.fence = glued.group(2)
             continue
         out.append(line)
     return out
@@ -327,17 +336,12 @@ def _normalize_markdown(markdown: str) -> str:
     """``normalize`` each line, but keep indentation (nested lists) and code blocks verbatim."""
     lines = _fold_markdown_callouts(_split_trailing_fences(markdown.splitlines()))
     out: list[str] = []
-    fence: str | None = None
+    fences = _Fences()
     for line in lines:
-        marker = _FENCE.match(line)
-        if fence is not None:
-            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
-                fence = None
+        if fences.in_code(line):
             # Code keeps its spacing; only NFC and control characters are cleaned.
             out.append(_clean_code_line(line))
             continue
-        if marker:
-            fence = marker.group(1)
         indent = line[: len(line) - len(line.lstrip(" \t"))]
         body = normalize(line)
         out.append(indent + body if body else "")

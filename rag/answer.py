@@ -128,17 +128,7 @@ def _text_has(text: str, term: str) -> bool:
 
 
 def _corpus_has(store: ChunkStore, term: str) -> bool:
-    return term in store.vocabulary or _text_has(_corpus_text(store), term)
-
-
-def _corpus_text(store: ChunkStore) -> str:
-    cached = store.__dict__.get("_lower_text")
-    if cached is None:
-        # Titles belong to the corpus too: a note's H1 is metadata, not chunk text.
-        titles = {d.metadata.get("title", "") for d in store.docs}
-        cached = "\n".join([*(d.page_content for d in store.docs), *titles]).lower()
-        store.__dict__["_lower_text"] = cached
-    return cached
+    return term in store.vocabulary or _text_has(store.lower_text, term)
 
 
 def _is_distinctive(term: str) -> bool:

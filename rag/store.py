@@ -124,6 +124,13 @@ class ChunkStore:
                 df[tok] += 1
         return dict(df)
 
+    @cached_property
+    def lower_text(self) -> str:
+        """All chunk texts and titles, lower-cased: substring checks for terms that BM25
+        tokens miss (compounds, Latin words). Titles count: a note's H1 is metadata."""
+        titles = {d.metadata.get("title", "") for d in self.docs}
+        return "\n".join([*(d.page_content for d in self.docs), *titles]).lower()
+
     def section_docs(self, doc: Document) -> list[Document]:
         return self.sections.get((doc.metadata["source"], doc.metadata["section"]), [doc])
 
