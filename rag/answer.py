@@ -325,7 +325,11 @@ def select_passages(
     list_question = bool(_LIST_Q.search(question))
     groups: dict[tuple[str, str], list[Document]] = {}
     for doc in top:
-        groups.setdefault((doc.metadata["source"], doc.metadata["section"]), []).append(doc)
+        # The retriever ranks sections; the other candidate chunks of a section steer which
+        # part of it the passage shows.
+        hits = [store.by_id[c] for c in doc.metadata.get("section_hits", []) if c in store.by_id]
+        group = groups.setdefault((doc.metadata["source"], doc.metadata["section"]), [doc])
+        group.extend(h for h in hits if h.metadata["chunk_id"] != doc.metadata["chunk_id"])
     keys = list(groups)
     passages = [
         build_passage(

@@ -125,6 +125,8 @@ class Assistant:
             embeddings=self.embeddings if mode != "bm25" else None,
             mode=mode,
             k=k or self.settings.k,
+            fusion=self.settings.fusion,
+            alpha=self.settings.bm25_alpha,
             rrf_k=self.settings.rrf_k,
             bm25_weight=self.settings.bm25_weight,
             dense_weight=self.settings.dense_weight,

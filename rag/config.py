@@ -64,6 +64,10 @@ class Settings:
     chunk_max_chars: int = 450
     retriever: str = "hybrid"
     k: int = 5
+    # Hybrid fusion: "convex" (alpha * BM25 + (1 - alpha) * dense, both normalised) or "rrf".
+    # Chosen on tests/data/dev.jsonl: see docs/eval-report.md.
+    fusion: str = "convex"
+    bm25_alpha: float = 0.3
     rrf_k: int = 60
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
@@ -110,6 +114,8 @@ ENV: dict[str, str] = {
     "fetch_max_bytes": "TIL_FETCH_MAX_BYTES",
     "retriever": "TIL_RETRIEVER",
     "k": "TIL_K",
+    "fusion": "TIL_FUSION",
+    "bm25_alpha": "TIL_BM25_ALPHA",
     "rrf_k": "TIL_RRF_K",
     "bm25_weight": "TIL_BM25_WEIGHT",
     "dense_weight": "TIL_DENSE_WEIGHT",

