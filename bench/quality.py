@@ -26,7 +26,7 @@ from bench._common import (  # noqa: E402
 from rag.config import load_settings  # noqa: E402
 from rag.evaluate import evaluate, load_gold, plot_hitk, render_tables, write_report  # noqa: E402
 
-CONFIGS = ("hybrid", "dense", "bm25", "baseline")
+CONFIGS = ("hybrid", "hybrid-rrf", "dense", "bm25", "baseline")
 
 
 def main(argv: list[str] | None = None) -> int:

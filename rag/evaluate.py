@@ -58,7 +58,8 @@ from typing import Any
 
 KINDS = ("factual", "comparison", "crosslingual", "reference", "refusal")
 SYSTEM_RETRIEVERS = ("hybrid", "dense", "bm25")
-RETRIEVERS = (*SYSTEM_RETRIEVERS, "baseline")
+# hybrid-rrf: hybrid retrieval fused by reciprocal rank instead of the default convex fusion.
+RETRIEVERS = (*SYSTEM_RETRIEVERS, "hybrid-rrf", "baseline")
 BASELINE_CHUNK_SIZE = 1000
 BASELINE_CHUNK_OVERLAP = 200
 BASELINE_TOP_K = 4
@@ -664,6 +665,11 @@ def evaluate(
                 "top_k": BASELINE_TOP_K,
             }
             runner = baseline
+        elif name == "hybrid-rrf":
+            rrf = Assistant(settings.with_overrides(fusion="rrf"))
+            rrf.warm()
+            runner = SystemRunner(rrf, "hybrid", k)
+            runner.name = name
         else:
             runner = SystemRunner(assistant, name, k)
         rows: list[Row] = []

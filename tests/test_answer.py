@@ -65,6 +65,37 @@ def test_hybrid_finds_the_right_section(assistant: Assistant, question: str, sec
     ]
 
 
+def test_ranking_is_by_section(assistant: Assistant) -> None:
+    """Three chunks of one section must not fill the top three: one entry per section, and
+    the section's other candidate chunks travel with it to steer the answer passage."""
+    ranked = assistant.retriever(mode="hybrid").rank("쿠버네티스가 제공하는 기능들은?")
+    keys = [(d.metadata["source"], d.metadata["section"]) for d in ranked]
+    assert len(keys) == len(set(keys)) > 5
+    store = assistant.store
+    for doc in ranked:
+        hits = doc.metadata["section_hits"]
+        assert hits[0] == doc.metadata["chunk_id"]
+        assert {store.by_id[h].metadata["section"] for h in hits} == {doc.metadata["section"]}
+    assert any(len(d.metadata["section_hits"]) > 1 for d in ranked)
+
+
+# Details only a reference page has. The note's summary of the same topic sits one or two
+# places lower in both lists; rank fusion (RRF) flattened that gap until the note prior won,
+# while convex fusion of the scores keeps the clearly better page first.
+REFERENCE_DETAILS = [
+    ("쿠버네티스를 구글이 오픈소스로 내놓은 해는?", "/concepts/overview/", ""),
+    ("쿠버네티스 클러스터에 꼭 있어야 하는 애드온 예시는?", "/overview/components/", "애드온"),
+]
+
+
+@pytest.mark.parametrize(("question", "url_part", "section"), REFERENCE_DETAILS)
+def test_reference_detail_outranks_the_note_summary(
+    full_settings: Settings, question: str, url_part: str, section: str
+) -> None:
+    top = Assistant(full_settings).retriever(mode="hybrid").rank(question)[0].metadata
+    assert url_part in top["source"] and section in top["section"], (top["source"], top["section"])
+
+
 @pytest.mark.parametrize(("question", "section"), PARAPHRASES[:5])
 def test_extractive_answer_is_cited_and_grounded(
     assistant: Assistant, question: str, section: str

@@ -43,11 +43,12 @@ from rag.store import ChunkStore
 
 # Quality floor for hybrid retrieval + extractive answers on tests/data/gold.jsonl against the
 # note + six reference pages. Measured at the last change (hybrid, k=5, docs/eval-report.md):
-# hit@3 0.871, keyword_recall 0.788, refusal_recall 0.90, false_refusal_rate 0.012. Each floor
-# sits 2-4 questions below (of 85 answerable / 20 out-of-scope items), so CPU-level float noise
-# passes and a real regression fails. Raise them when the system gets better; never lower them
-# just to make a change pass.
-MIN_HIT_AT_3 = 0.84
+# hit@1 0.800, hit@3 0.929, keyword_recall 0.765, refusal_recall 0.90, false_refusal_rate
+# 0.012. Each floor sits 1-3 questions below (of 85 answerable / 20 out-of-scope items), so
+# CPU-level float noise passes and a real regression fails. Raise them when the system gets
+# better; never lower them just to make a change pass.
+MIN_HIT_AT_1 = 0.76
+MIN_HIT_AT_3 = 0.89
 MIN_KEYWORD_RECALL = 0.75
 MIN_REFUSAL_RECALL = 0.80
 MAX_FALSE_REFUSAL_RATE = 0.05
@@ -489,8 +490,10 @@ def full_index_settings(full_settings: Settings) -> Settings:
 def test_hybrid_meets_quality_floor_on_gold(full_index_settings: Settings) -> None:
     result = evaluate(load_gold(GOLD), full_index_settings, ["hybrid"], k=5, judge=False)
     m = result.configs["hybrid"]
-    summary = {k: m[k] for k in ("hit@3", "keyword_recall", "refusal_recall", "false_refusal_rate")}
+    keys = ("hit@1", "hit@3", "keyword_recall", "refusal_recall", "false_refusal_rate")
+    summary = {k: m[k] for k in keys}
     assert m["errors"] == 0, [r.error for r in result.rows if r.error][:3]
+    assert m["hit@1"] >= MIN_HIT_AT_1, summary
     assert m["hit@3"] >= MIN_HIT_AT_3, summary
     assert m["keyword_recall"] >= MIN_KEYWORD_RECALL, summary
     assert m["refusal_recall"] >= MIN_REFUSAL_RECALL, summary
