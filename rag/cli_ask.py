@@ -23,7 +23,10 @@ def main(args: argparse.Namespace) -> int:
     from rag.assistant import Assistant
     from rag.config import load_settings
 
-    settings = load_settings(index_dir=args.index, k=args.k, retriever=args.retriever)
+    try:
+        settings = load_settings(index_dir=args.index, k=args.k, retriever=args.retriever)
+    except ValueError as exc:
+        return _fail(args, str(exc), 2)
     assistant = Assistant(settings)
     try:
         answer = assistant.ask(args.question)

@@ -151,4 +151,16 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
             values[name] = Path(raw).expanduser()
         else:
             values[name] = raw
-    return Settings().with_overrides(**values).with_overrides(**overrides)
+    settings = Settings().with_overrides(**values).with_overrides(**overrides)
+    _check_retrieval(settings)
+    return settings
+
+
+def _check_retrieval(settings: Settings) -> None:
+    """A typo in TIL_RETRIEVER or TIL_FUSION must not silently fall back to another ranking."""
+    if settings.retriever not in ("hybrid", "dense", "bm25"):
+        raise ValueError(f"TIL_RETRIEVER={settings.retriever!r}: use hybrid, dense or bm25")
+    if settings.fusion not in ("convex", "rrf"):
+        raise ValueError(f"TIL_FUSION={settings.fusion!r}: use convex or rrf")
+    if not 0.0 <= settings.bm25_alpha <= 1.0:
+        raise ValueError(f"TIL_BM25_ALPHA={settings.bm25_alpha}: must be between 0 and 1")

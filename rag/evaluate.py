@@ -1,6 +1,6 @@
 """Gold-set evaluation: retrieval and answer metrics, several retriever configurations side by side.
 
-``python -m rag eval --gold tests/data/gold.jsonl --retriever hybrid,dense,bm25,baseline``
+``python -m rag eval --gold tests/data/gold.jsonl --retriever hybrid,hybrid-rrf,dense,bm25``
 
 Metrics (DESIGN.md): hit@1/3/5, MRR, keyword recall, citation accuracy, refusal precision and
 recall, false-refusal rate, latency p50/p95; overall and per gold ``kind``. Retrieval, keyword
@@ -957,7 +957,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--retriever",
         action="append",
-        help="hybrid|dense|bm25|baseline; repeat or comma-separate to compare (default hybrid)",
+        help="hybrid|hybrid-rrf|dense|bm25|baseline; repeat or comma-separate (default hybrid)",
     )
     parser.add_argument("--k", type=int, default=5, help="chunks retrieved per question")
     parser.add_argument("--json", dest="json_out", metavar="OUT", help="write results as JSON")
@@ -979,12 +979,12 @@ def main(args: argparse.Namespace) -> int:
     try:
         retrievers = parse_retrievers(args.retriever)
         gold = load_gold(args.gold)
+        settings = load_settings(index_dir=args.index, corpus_dir=args.corpus)
     except (ValueError, OSError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
     if args.limit:
         gold = gold[: args.limit]
-    settings = load_settings(index_dir=args.index, corpus_dir=args.corpus)
 
     progress_cb = None
     bar = None

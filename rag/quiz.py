@@ -1771,10 +1771,10 @@ def main(args: argparse.Namespace) -> int:
     from rag.config import load_settings
     from rag.store import IndexMissingError, load_chunk_store
 
-    settings = load_settings(index_dir=getattr(args, "index", None))
     try:
+        settings = load_settings(index_dir=getattr(args, "index", None))
         store = load_chunk_store(settings)
-    except IndexMissingError as exc:
+    except (IndexMissingError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:

@@ -245,6 +245,30 @@ def test_date_filter_from_question(assistant: Assistant) -> None:
     assert all(c.source == "2025-02-11.md" for c in answer.citations)
 
 
+@pytest.mark.parametrize(
+    ("var", "value", "message"),
+    [
+        ("TIL_FUSION", "rfr", "TIL_FUSION='rfr': use convex or rrf"),
+        ("TIL_RETRIEVER", "vector", "TIL_RETRIEVER='vector': use hybrid, dense or bm25"),
+        ("TIL_BM25_ALPHA", "3", "TIL_BM25_ALPHA=3.0: must be between 0 and 1"),
+    ],
+)
+def test_misspelt_retrieval_setting_is_a_clear_error(
+    seed_settings: Settings, var: str, value: str, message: str
+) -> None:
+    env = {**os.environ, "TIL_INDEX_DIR": str(seed_settings.index_dir), var: value}
+    out = subprocess.run(
+        [sys.executable, "-m", "rag", "ask", "파드란?"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"error: {message}"
+
+
 # ---------------------------------------------------------------- citation numbering
 
 
