@@ -22,7 +22,7 @@ from rag.store import ChunkStore
 from rag.text import ENGLISH_STOPWORDS, key_terms, normalize, split_sentences, tokenize
 
 MAX_QUESTION_CHARS = 1000
-PASSAGE_BUDGET = 420  # characters of one passage before it is narrowed around the hit
+PASSAGE_BUDGET = 500  # characters of one passage before it is narrowed around the hit
 REFUSAL_TEXT = "노트에 없는 내용입니다."
 
 _COMPARISON = re.compile(

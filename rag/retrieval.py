@@ -25,7 +25,6 @@ from rag.store import ChunkStore
 from rag.text import key_terms, tokenize
 
 MODES = ("hybrid", "dense", "bm25")
-FUSIONS = ("convex", "rrf")
 _DATE = re.compile(r"(20\d{2})[-./년\s]+(\d{1,2})[-./월\s]+(\d{1,2})")
 
 # Questions that ask for commands or manifests may be answered by a code chunk.
@@ -164,8 +163,8 @@ class HybridRetriever(BaseRetriever):
     ) -> dict[str, float]:
         """``alpha * bm25/max + (1 - alpha) * (cos - floor)/(max - floor)`` per candidate.
 
-        Unlike RRF it keeps *how much* better the best chunk is: when one chunk leads both
-        lists clearly, a prior (note boost) cannot overturn it, while near-ties still can be.
+        Unlike RRF it keeps *how much* better the best chunk is, so a prior (the note boost)
+        settles close calls instead of overturning a clear lead in both lists.
         The dense floor is the lowest similarity among the candidates, so the scale adapts
         to the embedding model (e5 cosines sit in 0.7-0.95, MiniLM's much lower).
         """
