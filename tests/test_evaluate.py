@@ -49,7 +49,7 @@ from rag.store import ChunkStore
 # better; never lower them just to make a change pass.
 MIN_HIT_AT_1 = 0.76
 MIN_HIT_AT_3 = 0.89
-MIN_KEYWORD_RECALL = 0.75
+MIN_KEYWORD_RECALL = 0.76
 MIN_REFUSAL_RECALL = 0.80
 MAX_FALSE_REFUSAL_RATE = 0.05
 
