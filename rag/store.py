@@ -81,6 +81,12 @@ def open_vectorstore(
     return store
 
 
+
+def body_of(doc: Document) -> str:
+    """Chunk text without its first line, the heading breadcrumb (ingest.chunking writes every
+    chunk as ``breadcrumb\nbody``); a hand-made one-line document is all body."""
+    return doc.page_content.partition("\n")[2] or doc.page_content
+
 @dataclass
 class ChunkStore:
     """All chunks in index order, their BM25 tokens, and the manifest of the run that wrote them."""
