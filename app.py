@@ -33,6 +33,7 @@ from rag.store import CHUNKS_FILE, ChunkStore, IndexMissingError  # noqa: E402
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
+    from rag.review import ReviewStore
 
 log = logging.getLogger("til.app")
 
@@ -123,6 +124,8 @@ class AppContext:
         self._views: tuple[int, dict[str, Any]] | None = None
         self._views_lock = threading.Lock()
         self._disk_mtime = self._chunks_mtime()
+        self._reviews: ReviewStore | None = None
+        self._reviews_lock = threading.Lock()
 
     @property
     def assistant(self) -> Assistant:
@@ -135,9 +138,19 @@ class AppContext:
                 self._assistant = Assistant(self.settings)
             return self._assistant
 
+    def reviews(self) -> ReviewStore:
+        """The review schedule, opened once and shared by every session (ReviewStore is
+        thread-safe: a connection per call)."""
+        with self._reviews_lock:
+            if self._reviews is None:
+                from rag.review import ReviewStore
+
+                self._reviews = ReviewStore(self.settings.review_db)
+            return self._reviews
+
     @property
     def mode_label(self) -> str:
-        from rag.llm import describe_llm  # what Assistant.mode_label shows, without the import
+        from rag.llm import describe_llm  # without loading the assistant (or its models)
 
         return describe_llm(self.settings)
 
@@ -392,9 +405,13 @@ def build_app(
             yield from respond(str(evt.value or ""), msgs, hist)
 
         chat_opts: dict[str, Any] = {"concurrency_limit": 4, "concurrency_id": "chat"}
-        ask_btn.click(respond, [question, messages, history], chat_out, api_name="ask", **chat_opts)
-        question.submit(
-            respond, [question, messages, history], chat_out, api_visibility="private", **chat_opts
+        gr.on(
+            [ask_btn.click, question.submit],
+            respond,
+            [question, messages, history],
+            chat_out,
+            api_name="ask",
+            **chat_opts,
         )
         example_ds.click(
             respond_example,
@@ -487,7 +504,7 @@ def build_app(
                 return render_quiz(session, False)
             result = ui.quiz_answer(session, given, quiz.grade)
             try:
-                quiz.ReviewStore(settings.review_db).record(item, result.correct)
+                ctx.reviews().record(item, result.correct)
             except Exception:  # a review log hiccup must not cost the student the feedback
                 log.exception("could not record the review")
             return render_quiz(session, False)
@@ -513,18 +530,12 @@ def build_app(
         quiz_start_btn.click(
             quiz_start, [quiz_topic, quiz_n], quiz_out, api_name="quiz_start", **quiz_opts
         )
-        quiz_submit_btn.click(
+        gr.on(
+            [quiz_submit_btn.click, quiz_text.submit],
             quiz_submit,
             [quiz_choice, quiz_text, quiz_state],
             quiz_out,
             api_name="quiz_submit",
-            **quiz_opts,
-        )
-        quiz_text.submit(
-            quiz_submit,
-            [quiz_choice, quiz_text, quiz_state],
-            quiz_out,
-            api_visibility="private",
             **quiz_opts,
         )
         quiz_next_btn.click(quiz_next, [quiz_state], quiz_out, api_name="quiz_next", **quiz_opts)
@@ -649,10 +660,8 @@ def build_app(
 def _list_topics(store: ChunkStore | None) -> list[str]:
     if store is None:
         return []
-    try:
-        from rag.quiz import list_topics
-    except ImportError:  # the quiz module is optional for chat and library
-        return []
+    from rag.quiz import list_topics
+
     try:
         return list(list_topics(store))
     except Exception:

@@ -11,15 +11,17 @@ import json
 import os
 import platform
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rag.config import PROJECT_ROOT, Settings
+from rag.evaluate import percentile
+from tests.loopback import serve_directory
 
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
@@ -29,29 +31,27 @@ SEED_NOTE = PROJECT_ROOT / "corpus" / "2025-02-11.md"
 GOLD = PROJECT_ROOT / "tests" / "data" / "gold.jsonl"
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
-        pass
+@contextlib.contextmanager
+def fixture_site() -> Iterator[str]:
+    """Serve the offline kubernetes.io pages on a free loopback port (the server
+    tests/conftest.py uses), yielding ``http://127.0.0.1:PORT/``."""
+    if not FIXTURE_SITE.is_dir():
+        raise SystemExit(f"fixture site not found: {FIXTURE_SITE}")
+    with serve_directory(FIXTURE_SITE) as base:
+        yield base
 
 
 @contextlib.contextmanager
-def fixture_site() -> Iterator[str]:
-    """Serve the offline kubernetes.io pages on a free loopback port (as tests/conftest.py
-    does), yielding ``http://127.0.0.1:PORT/``."""
-    if not FIXTURE_SITE.is_dir():
-        raise SystemExit(f"fixture site not found: {FIXTURE_SITE}")
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(_QuietHandler, directory=str(FIXTURE_SITE))
-    )
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="fixture-site", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def work_dir(keep: str | None, prefix: str) -> Iterator[Path]:
+    """The folder a benchmark works in: ``keep`` (created, left in place), or a temporary
+    folder removed afterwards, also when the run fails."""
+    if keep:
+        root = Path(keep)
+        root.mkdir(parents=True, exist_ok=True)
+        yield root
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        yield Path(tmp)
 
 
 def note_settings(root: Path, site: str | None = None, **overrides: Any) -> Settings:
@@ -113,6 +113,50 @@ class RssSampler:
         self.peak = max(self.peak, self._proc.memory_info().rss)
 
 
+@dataclass
+class AskTimes:
+    """Warm ask latency of one assistant: ``warm()``, the first question (it still pays for
+    lazy caches), then every question timed once."""
+
+    warm_s: float
+    first_ms: float
+    latencies_ms: list[float] = field(default_factory=list)
+    retrieve_ms: list[float] = field(default_factory=list)
+
+    @staticmethod
+    def _p(values: list[float], q: float) -> float:
+        return round(percentile(values, q) or 0.0, 1)
+
+    @property
+    def p50_ms(self) -> float:
+        return self._p(self.latencies_ms, 50)
+
+    @property
+    def p95_ms(self) -> float:
+        return self._p(self.latencies_ms, 95)
+
+    @property
+    def retrieve_p50_ms(self) -> float:
+        return self._p(self.retrieve_ms, 50)
+
+
+def time_asks(assistant: Any, questions: list[str], **ask_kwargs: Any) -> AskTimes:
+    """Time ``assistant.warm()``, the first question on its own, then every question;
+    ``ask_kwargs`` go to ``assistant.ask`` (e.g. ``mode``)."""
+    t0 = time.perf_counter()
+    assistant.warm()
+    warm_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    assistant.ask(questions[0], **ask_kwargs)
+    times = AskTimes(warm_s, ms(time.perf_counter() - t0))
+    for q in questions:
+        t0 = time.perf_counter()
+        answer = assistant.ask(q, **ask_kwargs)
+        times.latencies_ms.append((time.perf_counter() - t0) * 1000)
+        times.retrieve_ms.append(answer.timings_ms.get("retrieve", 0.0))
+    return times
+
+
 def machine() -> dict[str, Any]:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     return {
@@ -124,9 +168,11 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_result(name: str, payload: dict[str, Any]) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{name}.json"
+def write_result(name: str, payload: dict[str, Any], path: Path | None = None) -> Path:
+    """``payload`` with the benchmark's name, the time and the machine, as
+    ``bench/results/<name>.json`` (or ``path``)."""
+    path = Path(path) if path is not None else RESULTS_DIR / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "benchmark": name,
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

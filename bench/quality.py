@@ -24,7 +24,14 @@ from bench._common import (  # noqa: E402
     write_result,
 )
 from rag.config import load_settings  # noqa: E402
-from rag.evaluate import evaluate, load_gold, plot_hitk, render_tables, write_report  # noqa: E402
+from rag.evaluate import (  # noqa: E402
+    evaluate,
+    load_gold,
+    parse_retrievers,
+    plot_hitk,
+    render_tables,
+    write_report,
+)
 
 CONFIGS = ("hybrid", "hybrid-rrf", "dense", "bm25", "baseline")
 
@@ -42,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", help="hit@k plot; default next to --report")
     parser.add_argument("--out", default="quality", help="result name under bench/results/")
     args = parser.parse_args(argv)
+    try:
+        retrievers = parse_retrievers([args.retriever])
+    except ValueError as exc:  # a typo fails here, before any index is built
+        parser.error(str(exc))
 
     build_seconds = None
     if args.build:
@@ -60,7 +71,6 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(index_dir=args.index)
 
     gold = load_gold(args.gold)
-    retrievers = [r.strip() for r in args.retriever.split(",") if r.strip()]
     result = evaluate(gold, settings, retrievers, k=args.k)
     render_tables(result)
     payload = result.to_dict()

@@ -14,7 +14,6 @@ stricter: the answer appears in the chunk's prose, not only in its heading.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -27,15 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._common import RESULTS_DIR, machine, write_result  # noqa: E402
 from rag import quiz  # noqa: E402
 from rag.config import load_settings  # noqa: E402
-from rag.store import ChunkStore  # noqa: E402
+from rag.store import ChunkStore, body_of  # noqa: E402
 
-GENERATORS = ("definition", "cloze", "contrast", "truefalse")
-
-
-def _body(text: str) -> str:
-    return text.partition("\n")[2]
+# The rule-based generators (an LLM writes items only when one is configured).
+GENERATORS = tuple(g for g in quiz.GENERATORS if g != "llm")
 
 
 def _clear_caches() -> None:
@@ -59,7 +56,7 @@ def measure_pool(store: ChunkStore, settings) -> tuple[dict, float]:
             i
             for i in mine
             if quiz._contains(
-                _body(store.by_id[i.chunk_id].page_content), i.term if i.type == "tf" else i.answer
+                body_of(store.by_id[i.chunk_id]), i.term if i.type == "tf" else i.answer
             )
         ]
         by_kind: dict[str, set] = defaultdict(set)
@@ -137,7 +134,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=Path("/tmp/quizidx"))
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quiz.json")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "quiz.json")
     parser.add_argument("--runs", type=int, default=5, help="warm 10-item quizzes to time")
     args = parser.parse_args()
 
@@ -171,10 +168,9 @@ def main() -> int:
             "full_pool_s": round(pool_s, 3),
             "cli_fresh_process_s": cli_s,
         },
-        "machine": {"cpus": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2)},
+        "machine": machine(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    out = write_result("quiz", result, path=args.out)
 
     print(f"index {args.index}: {dict(kinds)} chunks")
     head = (
@@ -209,7 +205,7 @@ def main() -> int:
         f"full candidate pool over the index (cold caches): {t['full_pool_s']:.2f} s "
         f"(load average {result['machine']['loadavg_1m']} on {result['machine']['cpus']} CPUs)"
     )
-    print(f"\nwrote {args.out}")
+    print(f"\nwrote {out}")
     return 0
 
 

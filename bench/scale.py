@@ -16,7 +16,6 @@ import argparse
 import random
 import re
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,10 +34,12 @@ from bench._common import (  # noqa: E402
     copy_seed_note,
     dir_size,
     note_settings,
+    time_asks,
+    work_dir,
     write_result,
 )
 from rag.config import Settings  # noqa: E402
-from rag.evaluate import load_gold, percentile  # noqa: E402
+from rag.evaluate import load_gold  # noqa: E402
 
 START = date(2020, 1, 1)
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
@@ -148,16 +149,7 @@ def measure(settings: Settings, queries: list[str], label: str, console: Console
         index_s = time.perf_counter() - t0
     assistant = Assistant(settings)
     with RssSampler() as rss_query:
-        t0 = time.perf_counter()
-        assistant.warm()
-        load_s = time.perf_counter() - t0
-        assistant.ask(queries[0])
-        latencies, retrieve = [], []
-        for q in queries:
-            t0 = time.perf_counter()
-            answer = assistant.ask(q)
-            latencies.append((time.perf_counter() - t0) * 1000)
-            retrieve.append(answer.timings_ms.get("retrieve", 0.0))
+        times = time_asks(assistant, queries)
     size = dir_size(settings.index_dir)
     return {
         "notes": report.notes,
@@ -172,11 +164,11 @@ def measure(settings: Settings, queries: list[str], label: str, console: Console
         ),
         "peak_rss_index_mb": round(rss_index.peak / 2**20, 1),
         "peak_rss_query_mb": round(rss_query.peak / 2**20, 1),
-        "load_seconds": round(load_s, 2),
-        "queries": len(latencies),
-        "query_p50_ms": round(percentile(latencies, 50) or 0.0, 1),
-        "query_p95_ms": round(percentile(latencies, 95) or 0.0, 1),
-        "retrieve_p50_ms": round(percentile(retrieve, 50) or 0.0, 1),
+        "load_seconds": round(times.warm_s, 2),
+        "queries": len(times.latencies_ms),
+        "query_p50_ms": times.p50_ms,
+        "query_p95_ms": times.p95_ms,
+        "retrieve_p50_ms": times.retrieve_p50_ms,
     }
 
 
@@ -206,44 +198,38 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     console = Console()
-    holder = None
-    if args.keep:
-        root = Path(args.keep)
-    else:
-        holder = tempfile.TemporaryDirectory(prefix="til-scale-")
-        root = Path(holder.name)
     queries = [g.question for g in load_gold(GOLD) if g.kind != "refusal"][: args.queries]
+    with work_dir(args.keep, "til-scale-") as root:
+        seed_root, big_root = root / "seed", root / f"notes-{args.notes}"
+        copy_seed_note(seed_root / "corpus")
+        copy_seed_note(big_root / "corpus")
+        t0 = time.perf_counter()
+        generate_notes(args.notes, big_root / "corpus" / "generated", args.seed)
+        gen_s = time.perf_counter() - t0
+        seed_settings = note_settings(seed_root)  # offline: the seed note's links are not fetched
+        big_settings = note_settings(big_root)
+        expected = count_chunks(big_settings)
+        console.print(f"generated {args.notes} notes in {gen_s:.1f} s → {expected} chunks expected")
 
-    seed_root, big_root = root / "seed", root / f"notes-{args.notes}"
-    copy_seed_note(seed_root / "corpus")
-    copy_seed_note(big_root / "corpus")
-    t0 = time.perf_counter()
-    generate_notes(args.notes, big_root / "corpus" / "generated", args.seed)
-    gen_s = time.perf_counter() - t0
-    seed_settings = note_settings(seed_root)  # offline: the seed note's links are not fetched
-    big_settings = note_settings(big_root)
-    expected = count_chunks(big_settings)
-    console.print(f"generated {args.notes} notes in {gen_s:.1f} s → {expected} chunks expected")
-
-    results: dict[str, Any] = {
-        "notes": args.notes,
-        "seed": args.seed,
-        "generate_seconds": round(gen_s, 2),
-        "expected_chunks": expected,
-    }
-    seed = measure(seed_settings, queries, "seed note only", console)
-    results["seed_only"] = seed
-    if args.estimate:
-        rate = args.chunks_per_s or seed["chunks_per_s"]
-        results["estimate"] = {"chunks_per_s": rate, "index_seconds": round(expected / rate, 1)}
-        console.print(
-            f"estimate: {expected} chunks at {rate} chunks/s ≈ "
-            f"{expected / rate / 60:.1f} min to index"
-        )
-        write_result(f"scale-{args.notes}-estimate", results)
-        return 0
-    big = measure(big_settings, queries, f"{args.notes} notes", console)
-    results["scaled"] = big
+        results: dict[str, Any] = {
+            "notes": args.notes,
+            "seed": args.seed,
+            "generate_seconds": round(gen_s, 2),
+            "expected_chunks": expected,
+        }
+        seed = measure(seed_settings, queries, "seed note only", console)
+        results["seed_only"] = seed
+        if args.estimate:
+            rate = args.chunks_per_s or seed["chunks_per_s"]
+            results["estimate"] = {"chunks_per_s": rate, "index_seconds": round(expected / rate, 1)}
+            console.print(
+                f"estimate: {expected} chunks at {rate} chunks/s ≈ "
+                f"{expected / rate / 60:.1f} min to index"
+            )
+            write_result(f"scale-{args.notes}-estimate", results)
+            return 0
+        big = measure(big_settings, queries, f"{args.notes} notes", console)
+        results["scaled"] = big
 
     table = Table(title=f"scale: seed note vs seed + {args.notes} generated notes")
     table.add_column("measure")
@@ -296,8 +282,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     path = write_result(f"scale-{args.notes}", results)
     console.print(f"wrote {path}")
-    if holder is not None:
-        holder.cleanup()
     return 0
 
 

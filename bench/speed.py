@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,12 +26,13 @@ from bench._common import (  # noqa: E402
     GOLD,
     copy_seed_note,
     fixture_site,
-    ms,
     note_settings,
+    time_asks,
+    work_dir,
     write_result,
 )
 from rag.config import PROJECT_ROOT, Settings  # noqa: E402
-from rag.evaluate import load_gold, percentile  # noqa: E402
+from rag.evaluate import load_gold  # noqa: E402
 
 PHASES = ("fetch", "parse", "chunk", "embed", "tokenize", "write")
 
@@ -95,28 +95,16 @@ def edit_one_line(note: Path) -> str:
 def ask_latency(settings: Settings, questions: list[str], mode: str = "hybrid") -> dict[str, Any]:
     from rag.assistant import Assistant
 
-    assistant = Assistant(settings)
-    t0 = time.perf_counter()
-    assistant.warm()
-    warm_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    assistant.ask(questions[0], mode=mode)  # the first question still pays for lazy caches
-    first_ms = ms(time.perf_counter() - t0)
-    latencies, retrieve = [], []
-    for q in questions:
-        t0 = time.perf_counter()
-        answer = assistant.ask(q, mode=mode)
-        latencies.append((time.perf_counter() - t0) * 1000)
-        retrieve.append(answer.timings_ms.get("retrieve", 0.0))
+    times = time_asks(Assistant(settings), questions, mode=mode)
     return {
         "mode": mode,
-        "questions": len(latencies),
-        "warm_up_s": round(warm_s, 2),
-        "first_question_ms": first_ms,
-        "p50_ms": round(percentile(latencies, 50) or 0.0, 1),
-        "p95_ms": round(percentile(latencies, 95) or 0.0, 1),
-        "max_ms": round(max(latencies), 1),
-        "retrieve_p50_ms": round(percentile(retrieve, 50) or 0.0, 1),
+        "questions": len(times.latencies_ms),
+        "warm_up_s": round(times.warm_s, 2),
+        "first_question_ms": times.first_ms,
+        "p50_ms": times.p50_ms,
+        "p95_ms": times.p95_ms,
+        "max_ms": round(max(times.latencies_ms), 1),
+        "retrieve_p50_ms": times.retrieve_p50_ms,
     }
 
 
@@ -146,33 +134,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     console = Console()
-    holder = None
-    if args.keep:
-        root = Path(args.keep)
-        root.mkdir(parents=True, exist_ok=True)
-    else:
-        holder = tempfile.TemporaryDirectory(prefix="til-speed-")
-        root = Path(holder.name)
-    note = copy_seed_note(root / "corpus")
-    results: dict[str, Any] = {}
-    with fixture_site() as site:
-        settings = note_settings(root, site)
-        console.print(f"[bold]ingest[/bold] note + linked pages into {settings.index_dir} …")
-        results["ingest_full"] = ingest_run(settings)
-        console.print("[bold]re-ingest[/bold] unchanged …")
-        results["ingest_noop"] = ingest_run(settings)
-        edited = edit_one_line(note)
-        console.print("[bold]re-ingest[/bold] after a one-line edit …")
-        results["ingest_incremental"] = ingest_run(settings) | {"edited_line": edited}
+    with work_dir(args.keep, "til-speed-") as root:
+        note = copy_seed_note(root / "corpus")
+        results: dict[str, Any] = {}
+        with fixture_site() as site:
+            settings = note_settings(root, site)
+            console.print(f"[bold]ingest[/bold] note + linked pages into {settings.index_dir} …")
+            results["ingest_full"] = ingest_run(settings)
+            console.print("[bold]re-ingest[/bold] unchanged …")
+            results["ingest_noop"] = ingest_run(settings)
+            edited = edit_one_line(note)
+            console.print("[bold]re-ingest[/bold] after a one-line edit …")
+            results["ingest_incremental"] = ingest_run(settings) | {"edited_line": edited}
 
-    questions = [g.question for g in load_gold(GOLD)]
-    if args.questions:
-        questions = questions[: args.questions]
-    console.print(f"[bold]ask[/bold] {len(questions)} gold questions (hybrid, warm) …")
-    results["ask"] = ask_latency(settings, questions)
-    if not args.no_app:
-        console.print("[bold]app[/bold] cold start …")
-        results["app_cold_start"] = app_cold_start(settings)
+        questions = [g.question for g in load_gold(GOLD)]
+        if args.questions:
+            questions = questions[: args.questions]
+        console.print(f"[bold]ask[/bold] {len(questions)} gold questions (hybrid, warm) …")
+        results["ask"] = ask_latency(settings, questions)
+        if not args.no_app:
+            console.print("[bold]app[/bold] cold start …")
+            results["app_cold_start"] = app_cold_start(settings)
 
     full, inc, noop = results["ingest_full"], results["ingest_incremental"], results["ingest_noop"]
     table = Table(title="speed")
@@ -221,8 +203,6 @@ def main(argv: list[str] | None = None) -> int:
     console.print(table)
     path = write_result("speed", results)
     console.print(f"wrote {path}")
-    if holder is not None:
-        holder.cleanup()
     return 0
 
 

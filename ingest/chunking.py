@@ -223,9 +223,3 @@ def chunk_reference(
 
     groups = _groups(parsed.sections, path_of, max_chars)
     return _documents(groups, base, (title,) if title else (), target, max_chars, False)
-
-
-def body_of(doc: Document) -> str:
-    """Chunk text without its breadcrumb line (the first line is always the breadcrumb)."""
-    _, _, body = doc.page_content.partition("\n")
-    return body

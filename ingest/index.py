@@ -15,7 +15,6 @@ import fcntl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from tqdm import tqdm
 
 from ingest.chunking import chunk_note, chunk_reference
 from ingest.notes import Note, NoteError, discover_notes, parse_note, source_of
+from ingest.web import PageFetcher, _now
 from rag.config import CHUNKING_VERSION, Settings
 from rag.embeddings import embedding_id, get_embeddings
 from rag.store import ChunkStore, open_chroma_client, open_vectorstore
@@ -90,20 +90,21 @@ def index_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _collect_links(notes: list[Note]) -> dict[str, list[str]]:
-    """URL -> ["note.md: anchor text", ...] in first-seen order."""
-    links: dict[str, list[str]] = {}
+def _collect_links(notes: list[Note]) -> dict[str, list[tuple[str, str]]]:
+    """URL -> [(note source, anchor text), ...] in first-seen order, without repeats."""
+    links: dict[str, list[tuple[str, str]]] = {}
     for note in notes:
         for link in note.links:
-            entry = f"{note.source}: {link.text}" if link.text else note.source
-            links.setdefault(link.url, [])
-            if entry not in links[link.url]:
-                links[link.url].append(entry)
+            entry = (note.source, link.text)
+            entries = links.setdefault(link.url, [])
+            if entry not in entries:
+                entries.append(entry)
     return links
+
+
+def _linked_from(entries: list[tuple[str, str]]) -> str:
+    """``"a.md: anchor; b.md"``: where a page is linked from, as shown to users and stored."""
+    return "; ".join(f"{source}: {text}" if text else source for source, text in entries)
 
 
 def _read_notes(settings: Settings, report: IngestReport) -> tuple[list[Note], set[str]]:
@@ -131,10 +132,11 @@ def build_chunks(
     Returns the chunks, the sources whose previous chunks must be kept (a note that failed
     to read, a page that failed to fetch), and a status row per source for the library view.
     """
-    from ingest.web import PageFetcher
-
     t0 = time.perf_counter()
     notes, keep_sources = _read_notes(settings, report)
+    report.timings["parse"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     docs: list[Document] = []
     status: dict[str, dict[str, Any]] = {}
     for note in notes:
@@ -157,7 +159,8 @@ def build_chunks(
             "chunks": 0,
             "reason": row["reason"],
         }
-    report.timings["parse"] = time.perf_counter() - t0
+    # Recorded after "fetch" together with the reference pages, so the key order stays.
+    note_chunk_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     links = _collect_links(notes)
@@ -167,7 +170,8 @@ def build_chunks(
     report.timings["fetch"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     for result in results:
-        linked_from = "; ".join(links[result.url])
+        first_note, first_anchor = links[result.url][0]
+        linked_from = _linked_from(links[result.url])
         if result.status == "failed" or not result.text.strip():
             reason = result.reason or "no text could be extracted"
             report.failed.append({"url": result.url, "reason": reason})
@@ -175,7 +179,7 @@ def build_chunks(
             status[result.url] = {
                 "kind": "reference",
                 # The note's anchor text names a dead link better than its URL does.
-                "title": result.title or links[result.url][0].split(": ", 1)[-1],
+                "title": result.title or first_anchor or first_note,
                 "state": "failed",
                 "chunks": 0,
                 "reason": reason,
@@ -186,7 +190,6 @@ def build_chunks(
             report.cached += 1
         else:
             report.fetched += 1
-        first_note = links[result.url][0].split(":", 1)[0]
         ref_docs = chunk_reference(
             result.url,
             result.title,
@@ -206,7 +209,7 @@ def build_chunks(
             "linked_from": linked_from,
             "fetched_at": result.fetched_at,
         }
-    report.timings["chunk"] = report.timings.get("chunk", 0.0) + time.perf_counter() - t0
+    report.timings["chunk"] = note_chunk_seconds + time.perf_counter() - t0
     return docs, keep_sources, status
 
 

@@ -27,12 +27,10 @@ class NoteError(Exception):
 @dataclass
 class Note:
     source: str  # path relative to the corpus root, with forward slashes
-    path: Path
     title: str
     date: str  # "YYYY-MM-DD" or ""
     sections: list[Section]
     links: list[Link]
-    text: str
 
 
 def discover_notes(corpus_dir: Path) -> list[Path]:
@@ -90,12 +88,10 @@ def parse_note(path: Path, corpus_dir: Path) -> Note:
             date = "-".join(match.groups())
     return Note(
         source=source,
-        path=path,
         title=title or path.stem,
         date=date,
         sections=parsed.sections,
         links=parsed.links,
-        text=text,
     )
 
 

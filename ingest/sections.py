@@ -23,7 +23,6 @@ _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
 _CODE_SPAN = re.compile(r"`([^`]+)`")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
-_HEADING_MARK = re.compile(r"^\s*#{1,6}\s+")
 DATE_HEADING = re.compile(r"^\s*날짜\s*[:：]\s*(\d{4}-\d{2}-\d{2})")
 
 
@@ -55,8 +54,6 @@ class Block:
 class Section:
     headings: tuple[str, ...]  # full heading path, as written (cleaned of markup)
     level: int
-    start_line: int
-    end_line: int = 0
     blocks: list[Block] = field(default_factory=list)
 
 
@@ -65,7 +62,6 @@ class Link:
     url: str
     text: str
     line: int
-    headings: tuple[str, ...]
 
 
 @dataclass
@@ -94,10 +90,9 @@ def _item_block(lines: list[str], start: int, end: int) -> Block:
 def parse_markdown(text: str) -> ParsedMarkdown:
     lines = text.splitlines()
     tokens = _md.parse(text)
-    sections: list[Section] = [Section(headings=(), level=0, start_line=1)]
+    sections: list[Section] = [Section(headings=(), level=0)]
     stack: list[tuple[int, str]] = []
     links: list[Link] = []
-    last_line = 0
 
     def current() -> Section:
         return sections[-1]
@@ -109,15 +104,13 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             i += 1
             continue
         start, end = tok.map
-        last_line = max(last_line, end)
         if tok.type == "heading_open":
             level = int(tok.tag[1])
             title = clean_inline(tokens[i + 1].content)
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, title))
-            current().end_line = start
-            sections.append(Section(tuple(t for _, t in stack), level, start + 1))
+            sections.append(Section(tuple(t for _, t in stack), level))
             i += 3
             continue
         if tok.type in ("bullet_list_open", "ordered_list_open"):
@@ -127,7 +120,7 @@ def parse_markdown(text: str) -> ParsedMarkdown:
                 if item.type == "list_item_open" and item.level == 1 and item.map:
                     current().blocks.append(_item_block(lines, *item.map))
                 elif item.type == "inline" and item.map:
-                    links.extend(_links_of(item, current().headings))
+                    links.extend(_links_of(item))
             i = close + 1
             continue
         if tok.type in ("fence", "code_block"):
@@ -140,7 +133,7 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             close = _matching_close(tokens, i) if tok.nesting == 1 else i
             for j in range(i + 1, close):
                 if tokens[j].type == "inline" and tokens[j].map:
-                    links.extend(_links_of(tokens[j], current().headings))
+                    links.extend(_links_of(tokens[j]))
             kind = {"blockquote_open": "quote", "table_open": "table"}.get(tok.type, "paragraph")
             body = "\n".join(lines[start:end])
             if kind == "quote":
@@ -155,7 +148,6 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             i = close + 1
             continue
         i += 1
-    current().end_line = max(last_line, len(lines))
     return ParsedMarkdown([s for s in sections if s.blocks or s.headings], links)
 
 
@@ -172,7 +164,7 @@ def _matching_close(tokens: list[Token], i: int) -> int:
     return len(tokens) - 1
 
 
-def _links_of(inline: Token, headings: tuple[str, ...]) -> list[Link]:
+def _links_of(inline: Token) -> list[Link]:
     found: list[Link] = []
     children = inline.children or []
     line = (inline.map[0] + 1) if inline.map else 0
@@ -186,5 +178,5 @@ def _links_of(inline: Token, headings: tuple[str, ...]) -> list[Link]:
                 break
             text_parts.append(nxt.content)
         if href.startswith(("http://", "https://")):
-            found.append(Link(href, normalize("".join(text_parts)), line, headings))
+            found.append(Link(href, normalize("".join(text_parts)), line))
     return found

@@ -22,10 +22,8 @@ import copy
 import hashlib
 import ipaddress
 import json
-import os
 import re
 import socket
-import tempfile
 import threading
 import time
 import unicodedata
@@ -42,7 +40,8 @@ import lxml.html
 from lxml import etree
 
 from rag.config import Settings
-from rag.text import normalize
+from rag.store import atomic_write_text
+from rag.text import CONTROL_CHARS, normalize
 
 # Bump when extraction changes: cache entries written by another version are refetched in full
 # (no conditional headers), otherwise a 304 would keep serving text from the old extractor.
@@ -88,7 +87,6 @@ _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _TRAILING_FENCE = re.compile(r"^(.*\S)[ \t]*(`{3,}|~{3,})[ \t]*$")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _BLANKS = re.compile(r"\n{3,}")
-_CODE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
 @dataclass
@@ -102,10 +100,6 @@ class FetchResult:
     reason: str = ""
     final_url: str = ""
     fetched_at: str = ""  # ISO time of the last successful fetch or validation
-
-    @property
-    def ok(self) -> bool:
-        return self.status != "failed"
 
 
 class FetchError(Exception):
@@ -351,7 +345,7 @@ def _normalize_markdown(markdown: str) -> str:
 
 def _clean_code_line(line: str) -> str:
     # normalize() would collapse runs of spaces inside code; clean only what it must.
-    return _CODE_CONTROL.sub(" ", unicodedata.normalize("NFC", line)).rstrip()
+    return CONTROL_CHARS.sub(" ", unicodedata.normalize("NFC", line)).rstrip()
 
 
 def _parse_html(html: str) -> Any:
@@ -459,19 +453,8 @@ class WebCache:
         return data
 
     def save(self, entry: dict[str, Any]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        target = self.path(entry["url"])
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(entry, fh, ensure_ascii=False, indent=1)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        text = json.dumps(entry, ensure_ascii=False, indent=1)
+        atomic_write_text(self.path(entry["url"]), text)
 
 
 # --------------------------------------------------------------------------- fetching

@@ -18,7 +18,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from rag.citations import MARKER, Citation, citation_for, renumber
-from rag.store import ChunkStore
+from rag.store import ChunkStore, body_of
 from rag.text import ENGLISH_STOPWORDS, key_terms, normalize, split_sentences, tokenize
 
 MAX_QUESTION_CHARS = 1000
@@ -55,6 +55,15 @@ def clean_question(question: str | None) -> str:
     return text
 
 
+_CITATION_KEYS = ("n", "source", "kind", "title", "section", "url", "snippet")
+
+
+def _citation_json(citation: Citation) -> dict[str, Any]:
+    """The ``ask --json`` contract's citation fields, plus where to open it."""
+    data = citation.to_dict()
+    return {k: data[k] for k in _CITATION_KEYS} | {"location": citation.location}
+
+
 @dataclass
 class Answer:
     question: str
@@ -73,14 +82,7 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
-            "citations": [
-                {
-                    k: c.to_dict()[k]
-                    for k in ("n", "source", "kind", "title", "section", "url", "snippet")
-                }
-                | {"location": c.location}
-                for c in self.citations
-            ],
+            "citations": [_citation_json(c) for c in self.citations],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "mode": self.mode,
             "suggestions": self.suggestions,
@@ -245,13 +247,27 @@ def _idf(store: ChunkStore, token: str) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
-def _sentence_score(sentence: str, q_tokens: set[str], store: ChunkStore) -> float:
-    toks = set(tokenize(sentence))
-    return sum(_idf(store, t) for t in toks & q_tokens)
+def _score(tokens: frozenset[str], q_tokens: set[str], store: ChunkStore) -> float:
+    return sum(_idf(store, t) for t in tokens & q_tokens)
 
 
-def _body(doc: Document) -> str:
-    return doc.page_content.partition("\n")[2] or doc.page_content
+def _body_tokens(store: ChunkStore, doc: Document) -> frozenset[str]:
+    key = ("body", doc.metadata["chunk_id"])
+    if key not in store.analysed:
+        store.analysed[key] = frozenset(tokenize(body_of(doc)))
+    return store.analysed[key]
+
+
+def _sentences(store: ChunkStore, doc: Document) -> list[tuple[str, frozenset[str]]]:
+    """The chunk body's sentences (list bullets dropped) with their tokens."""
+    key = ("sentences", doc.metadata["chunk_id"])
+    if key not in store.analysed:
+        store.analysed[key] = [
+            (sentence, frozenset(tokenize(sentence)))
+            for line in body_of(doc).splitlines()
+            for sentence in split_sentences(line.lstrip("- "))
+        ]
+    return store.analysed[key]
 
 
 def build_passage(
@@ -264,14 +280,14 @@ def build_passage(
 ) -> Passage:
     section = store.section_docs(hit)
     ids = [d.metadata["chunk_id"] for d in section]
-    total = sum(len(_body(d)) for d in section)
+    total = sum(len(body_of(d)) for d in section)
     if total <= budget or (list_question and total <= 2 * budget):
         chosen = section
     else:
         hit_ids = {d.metadata["chunk_id"] for d in hits_in_section}
         idx = [i for i, cid in enumerate(ids) if cid in hit_ids] or [0]
         lo = hi = idx[0]
-        size = len(_body(section[lo]))
+        size = len(body_of(section[lo]))
         # Grow towards the other hits of this section first, then to the neighbour that
         # shares more with the question, while the passage stays within budget.
         while True:
@@ -280,24 +296,23 @@ def build_passage(
                 options.append(lo - 1)
             if hi < len(section) - 1:
                 options.append(hi + 1)
-            options = [o for o in options if size + len(_body(section[o])) <= budget]
+            options = [o for o in options if size + len(body_of(section[o])) <= budget]
             if not options:
                 break
             best = max(
                 options,
                 key=lambda o: (
                     ids[o] in hit_ids,
-                    _sentence_score(_body(section[o]), q_tokens, store),
+                    _score(_body_tokens(store, section[o]), q_tokens, store),
                     -o,
                 ),
             )
-            size += len(_body(section[best]))
+            size += len(body_of(section[best]))
             lo, hi = min(lo, best), max(hi, best)
         chosen = section[lo : hi + 1]
-    text = "\n".join(_body(d) for d in chosen)
-    sentences = [s for line in text.splitlines() for s in split_sentences(line.lstrip("- "))]
+    text = "\n".join(body_of(d) for d in chosen)
     scored = sorted(
-        ((s, _sentence_score(s, q_tokens, store)) for s in sentences),
+        ((s, _score(toks, q_tokens, store)) for d in chosen for s, toks in _sentences(store, d)),
         key=lambda x: x[1],
         reverse=True,
     )
@@ -312,6 +327,11 @@ def _bold(text: str, sentences: list[str]) -> str:
     return text
 
 
+def _shown(passage: Passage) -> str:
+    """What the student sees of a passage: its breadcrumb line, then the text."""
+    return passage.hit.page_content.split("\n", 1)[0] + "\n" + passage.text
+
+
 def select_passages(
     question: str, ranked: list[Document], store: ChunkStore, k: int
 ) -> list[Passage]:
@@ -323,32 +343,24 @@ def select_passages(
         return []
     comparison = bool(_COMPARISON.search(question))
     list_question = bool(_LIST_Q.search(question))
-    groups: dict[tuple[str, str], list[Document]] = {}
-    for doc in top:
-        # The retriever ranks sections; the other candidate chunks of a section steer which
-        # part of it the passage shows.
-        hits = [store.by_id[c] for c in doc.metadata.get("section_hits", []) if c in store.by_id]
-        group = groups.setdefault((doc.metadata["source"], doc.metadata["section"]), [doc])
-        group.extend(h for h in hits if h.metadata["chunk_id"] != doc.metadata["chunk_id"])
-    keys = list(groups)
-    passages = [
-        build_passage(
-            groups[keys[0]][0], groups[keys[0]], store, q_tokens, list_question=list_question
-        )
-    ]
+
+    def passage(doc: Document) -> Passage:
+        # The retriever ranks sections; a section's other candidate chunks steer which part
+        # of it the passage shows.
+        cid = doc.metadata["chunk_id"]
+        others = [c for c in doc.metadata.get("section_hits", []) if c != cid]
+        hits = [doc, *(store.by_id[c] for c in others if c in store.by_id)]
+        return build_passage(doc, hits, store, q_tokens, list_question=list_question)
+
+    passages = [passage(top[0])]
     # The breadcrumb is shown with the passage, so its terms count as answered too.
-    covered = (
-        set(tokenize(passages[0].hit.page_content.split("\n", 1)[0] + "\n" + passages[0].text))
-        & q_tokens
-    )
+    covered = set(tokenize(_shown(passages[0]))) & q_tokens
     best_score = top[0].metadata.get("score", 0.0)
-    for key in keys[1:]:
+    for hit in top[1:]:
         if len(passages) >= (3 if comparison else 2):
             break
-        hit = groups[key][0]
-        candidate = build_passage(hit, groups[key], store, q_tokens, list_question=list_question)
-        shown = candidate.hit.page_content.split("\n", 1)[0] + "\n" + candidate.text
-        adds = (set(tokenize(shown)) & q_tokens) - covered
+        candidate = passage(hit)
+        adds = (set(tokenize(_shown(candidate))) & q_tokens) - covered
         close = hit.metadata.get("score", 0.0) >= 0.85 * best_score
         if candidate.text.strip() == passages[0].text.strip():
             continue
@@ -389,7 +401,9 @@ def refusal_answer(question: str, ranked: list[Document], coverage: Coverage) ->
         text += f" ('{names}'은(는) 지나가듯 언급될 뿐 설명은 없습니다.)"
     if topics:
         text += " 노트에서 다루는 가까운 주제: " + ", ".join(topics)
-    return Answer(question, text, True, [], suggestions=topics, coverage=coverage.to_dict())
+    return Answer(
+        question, text, True, [], mode="refusal", suggestions=topics, coverage=coverage.to_dict()
+    )
 
 
 # --------------------------------------------------------------------------- LLM mode

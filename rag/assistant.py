@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from rag.answer import (
@@ -28,6 +28,7 @@ from rag.answer import (
 from rag.config import Settings, load_settings
 from rag.retrieval import HybridRetriever, date_in
 from rag.store import ChunkStore, load_chunk_store
+from rag.text import tokenize
 
 # Tuned on tests/data/dev.jsonl only (never on the held-out gold set); see README.
 DEFAULT_THRESHOLDS = {
@@ -88,12 +89,6 @@ class Assistant:
             self._llm_loaded = True
         return self._llm
 
-    @property
-    def mode_label(self) -> str:
-        from rag.llm import describe_llm
-
-        return describe_llm(self.settings)
-
     def reload(self) -> None:
         """Pick up a re-index: the next question reads the new chunk store."""
         fresh = load_chunk_store(self.settings)
@@ -108,6 +103,9 @@ class Assistant:
         store = self.store
         _ = store.bm25, store.vocabulary
         self.embeddings.embed_query("warm up")
+        # Loading the store taught Kiwi the corpus's terms; its first analysis afterwards takes
+        # ~1.3 s, which would otherwise land on the student's first question.
+        tokenize("warm up")
         _ = self.vectorstore
 
     # ---------------------------------------------------------------- retrieval
@@ -117,6 +115,7 @@ class Assistant:
         k: int | None = None,
         date: str = "",
         store: ChunkStore | None = None,
+        fusion: str | None = None,
     ) -> HybridRetriever:
         mode = mode or self.settings.retriever
         return HybridRetriever(
@@ -125,7 +124,7 @@ class Assistant:
             embeddings=self.embeddings if mode != "bm25" else None,
             mode=mode,
             k=k or self.settings.k,
-            fusion=self.settings.fusion,
+            fusion=fusion or self.settings.fusion,
             alpha=self.settings.bm25_alpha,
             rrf_k=self.settings.rrf_k,
             bm25_weight=self.settings.bm25_weight,
@@ -151,8 +150,9 @@ class Assistant:
         history: History | None = None,
         k: int | None = None,
         mode: str | None = None,
+        fusion: str | None = None,
     ) -> Answer:
-        *_, final = self.stream(question, history, k=k, mode=mode)
+        *_, final = self.stream(question, history, k=k, mode=mode, fusion=fusion)
         return final
 
     def stream(
@@ -161,6 +161,7 @@ class Assistant:
         history: History | None = None,
         k: int | None = None,
         mode: str | None = None,
+        fusion: str | None = None,
     ) -> Iterator[Answer]:
         """Yields partial answers (``answer`` grows) and last the complete one."""
         history = list(history or [])
@@ -186,56 +187,52 @@ class Assistant:
 
         t0 = time.perf_counter()
         date = self._date_filter(search_query, history, store)
-        retriever = self.retriever(mode=mode, k=k, date=date, store=store)
+        retriever = self.retriever(mode=mode, k=k, date=date, store=store, fusion=fusion)
         ranked = retriever.rank(search_query)
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
         coverage = assess(search_query, ranked, store, self.thresholds)
         k_eff = k or self.settings.k
-        if not coverage.covered:
-            answer = refusal_answer(question, ranked, coverage)
-            answer.retrieved = ranked[:k_eff]
-            answer.search_query = search_query
-            timings["answer"] = (time.perf_counter() - t0) * 1000
-            timings["total"] = (time.perf_counter() - t_start) * 1000
-            answer.timings_ms = timings
-            answer.mode = "refusal"
-            yield answer
-            return
-
-        passages = select_passages(search_query, ranked, store, k_eff)
-        text, citations = extractive_answer(search_query, passages)
-        mode_name = "extractive"
-        llm = self.llm
-        if llm is not None:
-            mode_name = "llm"
-            partial = ""
-            try:
-                for chunk in llm.stream(llm_messages(question, passages, history)):
-                    partial += str(chunk.content)
-                    yield Answer(question, partial, False, [], mode=mode_name)
-                checked = finalize_llm_answer(partial, passages)
-            except Exception as exc:
-                checked = None
-                text = f"(LLM 오류로 추출형 답변을 보여줍니다: {exc})\n\n{text}"
-            if checked is not None:
-                text, citations = checked
-            else:
-                mode_name = "extractive-fallback"
+        if coverage.covered:
+            final = yield from self._compose(question, search_query, ranked, store, k_eff, history)
+            final.coverage = coverage.to_dict()
         else:
-            for partial_text in stream_text(text):
-                yield Answer(question, partial_text, False, [], mode=mode_name)
+            final = refusal_answer(question, ranked, coverage)
         timings["answer"] = (time.perf_counter() - t0) * 1000
         timings["total"] = (time.perf_counter() - t_start) * 1000
-        yield Answer(
-            question,
-            text,
-            False,
-            citations,
-            timings,
-            mode_name,
-            retrieved=ranked[:k_eff],
-            coverage=coverage.to_dict(),
-            search_query=search_query,
-        )
+        final.timings_ms = timings
+        final.retrieved = ranked[:k_eff]
+        final.search_query = search_query
+        yield final
+
+    def _compose(
+        self,
+        question: str,
+        search_query: str,
+        ranked: list[Any],
+        store: ChunkStore,
+        k: int,
+        history: History,
+    ) -> Generator[Answer, None, Answer]:
+        """Yields the answer as it grows; returns the complete one (extractive or LLM)."""
+        passages = select_passages(search_query, ranked, store, k)
+        text, citations = extractive_answer(search_query, passages)
+        llm = self.llm
+        if llm is None:
+            for partial_text in stream_text(text):
+                yield Answer(question, partial_text, False, [], mode="extractive")
+            return Answer(question, text, False, citations, mode="extractive")
+        partial = ""
+        try:
+            for chunk in llm.stream(llm_messages(question, passages, history)):
+                partial += str(chunk.content)
+                yield Answer(question, partial, False, [], mode="llm")
+            checked = finalize_llm_answer(partial, passages)
+        except Exception as exc:
+            checked = None
+            text = f"(LLM 오류로 추출형 답변을 보여줍니다: {exc})\n\n{text}"
+        if checked is None:
+            return Answer(question, text, False, citations, mode="extractive-fallback")
+        text, citations = checked
+        return Answer(question, text, False, citations, mode="llm")

@@ -4,11 +4,29 @@ answer text and the source list (so ``[6]`` never points nowhere)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from langchain_core.documents import Document
 
+from rag.store import body_of
+
 MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def location_of(citation: Mapping[str, Any]) -> str:
+    """Where a student checks a citation (a :class:`Citation` or its dict form, such as a quiz
+    item's ``citation``): its ``location`` if it has one, else the URL, else
+    ``note.md:12-16``, else the source."""
+    if citation.get("location"):
+        return str(citation["location"])
+    if citation.get("url"):
+        return str(citation["url"])
+    if citation.get("start_line"):
+        source = citation.get("source", "")
+        return f"{source}:{citation['start_line']}-{citation.get('end_line', '')}"
+    return str(citation.get("source", ""))
 
 
 @dataclass
@@ -27,11 +45,7 @@ class Citation:
     @property
     def location(self) -> str:
         """Where a student checks it: the URL, or ``note.md:12-16``."""
-        if self.url:
-            return self.url
-        if self.start_line:
-            return f"{self.source}:{self.start_line}-{self.end_line}"
-        return self.source
+        return location_of(self.to_dict())
 
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items()}
@@ -39,7 +53,7 @@ class Citation:
 
 def citation_for(doc: Document, n: int, snippet: str | None = None) -> Citation:
     meta = doc.metadata
-    body = doc.page_content.partition("\n")[2] or doc.page_content
+    body = body_of(doc)
     return Citation(
         n=n,
         source=meta.get("source", ""),

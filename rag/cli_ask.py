@@ -7,6 +7,7 @@ import json
 import sys
 
 from rag.answer import QuestionError
+from rag.config import RETRIEVERS
 from rag.store import IndexMissingError
 
 
@@ -14,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("question", help="the question (Korean or English)")
     parser.add_argument("--index", help="index folder (TIL_INDEX_DIR)")
     parser.add_argument("--k", type=int, help="chunks to retrieve (default 5)")
-    parser.add_argument("--retriever", choices=["hybrid", "dense", "bm25"], help="ranking")
+    parser.add_argument("--retriever", choices=RETRIEVERS, help="ranking")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--debug", action="store_true", help="include coverage signals")
 

@@ -14,6 +14,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Bump when chunk text or metadata change shape: an index built by another version is rebuilt.
 CHUNKING_VERSION = "5"
+RETRIEVERS = ("hybrid", "dense", "bm25")  # TIL_RETRIEVER / --retriever
+FUSIONS = ("convex", "rrf")  # TIL_FUSION: how hybrid mode fuses BM25 and dense
 
 
 def _env_bool(value: str) -> bool:
@@ -147,8 +149,6 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
             values[name] = int(raw)
         elif kind.startswith("float"):
             values[name] = float(raw)
-        elif "Path" in kind:
-            values[name] = Path(raw).expanduser()
         else:
             values[name] = raw
     settings = Settings().with_overrides(**values).with_overrides(**overrides)
@@ -158,9 +158,9 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
 
 def _check_retrieval(settings: Settings) -> None:
     """A typo in TIL_RETRIEVER or TIL_FUSION must not silently fall back to another ranking."""
-    if settings.retriever not in ("hybrid", "dense", "bm25"):
+    if settings.retriever not in RETRIEVERS:
         raise ValueError(f"TIL_RETRIEVER={settings.retriever!r}: use hybrid, dense or bm25")
-    if settings.fusion not in ("convex", "rrf"):
+    if settings.fusion not in FUSIONS:
         raise ValueError(f"TIL_FUSION={settings.fusion!r}: use convex or rrf")
     if not 0.0 <= settings.bm25_alpha <= 1.0:
         raise ValueError(f"TIL_BM25_ALPHA={settings.bm25_alpha}: must be between 0 and 1")

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import re
 import shlex
@@ -56,8 +55,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rag.config import RETRIEVERS as SYSTEM_RETRIEVERS
+
 KINDS = ("factual", "comparison", "crosslingual", "reference", "refusal")
-SYSTEM_RETRIEVERS = ("hybrid", "dense", "bm25")
 # hybrid-rrf: hybrid retrieval fused by reciprocal rank instead of the default convex fusion.
 RETRIEVERS = (*SYSTEM_RETRIEVERS, "hybrid-rrf", "baseline")
 BASELINE_CHUNK_SIZE = 1000
@@ -367,18 +367,20 @@ def _to_retrieved(doc: Any) -> Retrieved:
 
 
 class SystemRunner:
-    """The project's own pipeline (``Assistant.ask``) with one retrieval mode."""
+    """The project's own pipeline (``Assistant.ask``) with one retrieval configuration."""
 
-    def __init__(self, assistant: Any, mode: str, k: int) -> None:
+    def __init__(self, assistant: Any, name: str, k: int) -> None:
         self.assistant = assistant
-        self.mode = mode
+        # "hybrid-rrf" is hybrid retrieval with reciprocal-rank fusion.
+        self.mode, _, fusion = name.partition("-")
+        self.fusion = fusion or None
         self.k = k
-        self.name = mode
+        self.name = name
 
     def __call__(self, item: GoldItem) -> Row:
         t0 = time.perf_counter()
         try:
-            answer = self.assistant.ask(item.question, k=self.k, mode=self.mode)
+            answer = self.assistant.ask(item.question, k=self.k, mode=self.mode, fusion=self.fusion)
         except Exception as exc:  # one broken question must not sink the whole run
             latency = (time.perf_counter() - t0) * 1000
             return make_row(
@@ -435,7 +437,7 @@ def breadcrumb_at(spans: Sequence[tuple[int, tuple[str, ...]]], offset: int) -> 
 def reconstruct_source_texts(store: Any) -> dict[str, str]:
     """Each source's text rebuilt from its chunks in index order, a heading line wherever the
     section changes (the fallback when the raw file or cached page is not at hand)."""
-    from ingest.chunking import body_of
+    from rag.store import body_of
 
     by_source: dict[str, list[Any]] = {}
     for doc in store.docs:
@@ -462,26 +464,20 @@ def reconstruct_source_texts(store: Any) -> dict[str, str]:
 def baseline_source_texts(settings: Any, store: Any) -> dict[str, tuple[str, str]]:
     """``source -> (text, origin)``: the note file as on disk and the page text from the web
     cache (what ingestion chunked), else the text rebuilt from the chunk store."""
+    from ingest.web import WebCache
+
     rebuilt = reconstruct_source_texts(store)
+    kinds = {d.metadata["source"]: d.metadata.get("kind", "") for d in store.docs}
+    cache = WebCache(Path(settings.cache_dir) / "web")
     out: dict[str, tuple[str, str]] = {}
     for source, fallback in rebuilt.items():
-        kind = next(
-            (d.metadata.get("kind") for d in store.docs if d.metadata["source"] == source), ""
-        )
         text, origin = "", ""
-        if kind == "note":
+        if kinds[source] == "note":
             path = Path(settings.corpus_dir) / source
             if path.is_file():
                 text, origin = path.read_text(encoding="utf-8", errors="replace"), "file"
-        else:
-            digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-            cached = Path(settings.cache_dir) / "web" / f"{digest}.json"
-            if cached.is_file():
-                try:
-                    text = str(json.loads(cached.read_text(encoding="utf-8")).get("text") or "")
-                    origin = "web-cache"
-                except (OSError, json.JSONDecodeError):
-                    text = ""
+        elif cached := cache.load(source):
+            text, origin = cached["text"], "web-cache"
         if not text.strip():
             text, origin = fallback, "chunk-store"
         out[source] = (text, origin)
@@ -665,11 +661,6 @@ def evaluate(
                 "top_k": BASELINE_TOP_K,
             }
             runner = baseline
-        elif name == "hybrid-rrf":
-            rrf = Assistant(settings.with_overrides(fusion="rrf"))
-            rrf.warm()
-            runner = SystemRunner(rrf, "hybrid", k)
-            runner.name = name
         else:
             runner = SystemRunner(assistant, name, k)
         rows: list[Row] = []

@@ -43,11 +43,11 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
-from rag.citations import citation_for
+from rag.citations import citation_for, location_of
 from rag.config import Settings
 from rag.quiz_export import export_apkg, export_csv
 from rag.review import ReviewStore
-from rag.store import ChunkStore
+from rag.store import ChunkStore, body_of
 from rag.text import ENGLISH_STOPWORDS, KOREAN_STOPWORDS, morphemes, normalize
 
 if TYPE_CHECKING:
@@ -179,7 +179,6 @@ class QuizItem:
 class QuizResult:
     items: list[QuizItem]
     message: str = ""
-    requested: int = 0
     due: int = 0  # how many of ``items`` came from the review schedule
 
     def to_dict(self) -> dict[str, Any]:
@@ -302,15 +301,8 @@ def _near_duplicate(a: str, b: str) -> bool:
     return difflib.SequenceMatcher(None, _jamo(ca), _jamo(cb)).ratio() >= 0.85
 
 
-def _body(doc: Document) -> str:
-    # Every chunk's first line is its heading breadcrumb (see ingest.chunking); questions
-    # must read like prose, so it never appears in them.
-    _, _, body = doc.page_content.partition("\n")
-    return body
-
-
 def _lines(doc: Document) -> list[str]:
-    return [ln.strip() for ln in _body(doc).splitlines() if ln.strip()]
+    return [ln.strip() for ln in body_of(doc).splitlines() if ln.strip()]
 
 
 _CALLOUT = re.compile(r"^(참고|경고|주의|노트|팁|Note|Warning|Caution)\s*[:：]\s*", re.IGNORECASE)
@@ -322,7 +314,9 @@ def _prose(line: str) -> str:
 
 
 def _sentences(doc: Document) -> list[str]:
-    return list(_split_body(_body(doc)))
+    # Every chunk's first line is its heading breadcrumb (see ingest.chunking); questions
+    # must read like prose, so it never appears in them.
+    return list(_split_body(body_of(doc)))
 
 
 # A Korean sentence ends with a Hangul syllable and a full stop ("…한다. 다음…"); splitting
@@ -724,7 +718,7 @@ class _Corpus:
             if len(group) < 2:
                 continue
             others = [t for t in group if t is not term]
-            other_text = " ".join(_body(d) for t in others for d in t.docs[:2])
+            other_text = " ".join(body_of(d) for t in others for d in t.docs[:2])
             other_tokens = set(_content_tokens(other_text))
             names = [n for t in group for n in t.names]
             best: tuple[int, str] | None = None
@@ -1008,19 +1002,22 @@ def _items_for(fact: _Fact, types: Sequence[str], seed: str) -> list[QuizItem]:
     )
     ctx = _context(fact)
     out: list[QuizItem] = []
+
+    def make(tag: str, kind: str, question: str, **fields: Any) -> QuizItem:
+        """An item asking for ``fact.answer``; ``fields`` add to or override ``base``."""
+        return QuizItem(
+            _item_id(tag, cid, fact.prompt, fact.answer),
+            kind,
+            question,
+            fact.answer,
+            accepted=fact.accepted,
+            **{**base, **fields},
+        )
+
     if fact.generator == "cloze":
         if "cloze" in types:
             q = f"빈칸에 들어갈 말은? {ctx}".rstrip() + f"\n{fact.prompt}"
-            out.append(
-                QuizItem(
-                    _item_id("cloze", cid, fact.prompt, fact.answer),
-                    "cloze",
-                    q,
-                    fact.answer,
-                    accepted=fact.accepted,
-                    **base,
-                )
-            )
+            out.append(make("cloze", "cloze", q))
         return out
     if fact.generator == "contrast":
         if "mc" in types:
@@ -1036,17 +1033,7 @@ def _items_for(fact: _Fact, types: Sequence[str], seed: str) -> list[QuizItem]:
                 f"{' '.join(names) if len(group) == 2 else ', '.join(names)} 중 다음 설명에 "
                 f"해당하는 것은?\n“{fact.prompt}”"
             )
-            out.append(
-                QuizItem(
-                    _item_id("contrast", cid, fact.prompt, fact.answer),
-                    "mc",
-                    q,
-                    fact.answer,
-                    choices=choices,
-                    accepted=fact.accepted,
-                    **base,
-                )
-            )
+            out.append(make("contrast", "mc", q, choices=choices))
         return out
     # definition
     noun = "용어" if fact.term and fact.term.form != "explain" else "것"
@@ -1062,29 +1049,11 @@ def _items_for(fact: _Fact, types: Sequence[str], seed: str) -> list[QuizItem]:
         choices = [fact.answer, *picks]
         rng.shuffle(choices)
         q = f"{ctx}다음 설명에 해당하는 {josa(noun, '은/는')}?\n“{fact.prompt}”"
-        out.append(
-            QuizItem(
-                _item_id("definition-mc", cid, fact.prompt, fact.answer),
-                "mc",
-                q,
-                fact.answer,
-                choices=choices,
-                accepted=fact.accepted,
-                **{**base, "confusables": list(dict.fromkeys([*base["confusables"], *picks]))},
-            )
-        )
+        confusables = list(dict.fromkeys([*base["confusables"], *picks]))
+        out.append(make("definition-mc", "mc", q, choices=choices, confusables=confusables))
     if "short" in types:
         q = f"{ctx}다음 설명에 해당하는 {josa(noun, '을/를')} 쓰세요.\n“{fact.prompt}”"
-        out.append(
-            QuizItem(
-                _item_id("definition-short", cid, fact.prompt, fact.answer),
-                "short",
-                q,
-                fact.answer,
-                accepted=fact.accepted,
-                **base,
-            )
-        )
+        out.append(make("definition-short", "short", q))
     if "tf" in types:
         out.append(_true_false(fact, rng, base))
     return out
@@ -1350,7 +1319,7 @@ def generate_quiz(
             else "색인에 노트가 없습니다"
         )
         eng = f"nothing in the notes matches topic '{topic}'" if topic else "the index is empty"
-        return QuizResult([], f"{what}. ({eng})", requested=n)
+        return QuizResult([], f"{what}. ({eng})")
     ids = {d.metadata["chunk_id"] for d in docs}
     corpus = _corpus(store, settings)
 
@@ -1407,7 +1376,7 @@ def generate_quiz(
         msg += f" 복습할 문항 {len(due)}개를 먼저 넣었습니다. ({len(due)} due for review first.)"
     if notes:
         msg += " " + " ".join(notes)
-    return QuizResult(items, msg, requested=n, due=len(due))
+    return QuizResult(items, msg, due=len(due))
 
 
 def is_supported(item: QuizItem, store: ChunkStore) -> bool:
@@ -1470,7 +1439,7 @@ def _choice_index(item: QuizItem, given: str) -> int | None:
 
 def _source_line(item: QuizItem) -> str:
     cit = item.citation or {}
-    where = cit.get("location") or cit.get("url") or cit.get("source", "")
+    where = location_of(cit)
     section = cit.get("section") or item.topic
     snippet = (cit.get("snippet") or "").strip()
     if len(snippet) > 160:
@@ -1639,7 +1608,7 @@ def _validate_llm_item(
     choices = [normalize(str(c)) for c in data.get("choices") or [] if str(c).strip()]
     # The heading breadcrumb counts as source: a note defines "파드" by its heading.
     text = doc.page_content
-    body = _body(doc)
+    body = body_of(doc)
     if kind not in types or not question or not answer or len(question) > 500:
         return None
     if kind == "tf":
@@ -1710,7 +1679,7 @@ def _llm_items(
             out = chain.invoke(
                 {
                     "topic": doc.metadata.get("section", ""),
-                    "text": _body(doc),
+                    "text": body_of(doc),
                     "k": k,
                     "types": ", ".join(types),
                 }

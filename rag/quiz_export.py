@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.citations import location_of
+
 if TYPE_CHECKING:
     from rag.quiz import QuizItem
 
@@ -48,14 +50,7 @@ def _as_dict(item: QuizItem | dict[str, Any]) -> dict[str, Any]:
 
 
 def _location(item: dict[str, Any]) -> str:
-    cit = item.get("citation") or {}
-    if cit.get("location"):
-        return str(cit["location"])
-    if cit.get("url"):
-        return str(cit["url"])
-    if cit.get("start_line"):
-        return f"{cit.get('source', '')}:{cit['start_line']}-{cit.get('end_line', '')}"
-    return str(cit.get("source", ""))
+    return location_of(item.get("citation") or {})
 
 
 def _choices_text(item: dict[str, Any]) -> str:

@@ -24,7 +24,6 @@ from pydantic import ConfigDict
 from rag.store import ChunkStore
 from rag.text import key_terms, tokenize
 
-MODES = ("hybrid", "dense", "bm25")
 _DATE = re.compile(r"(20\d{2})[-./년\s]+(\d{1,2})[-./월\s]+(\d{1,2})")
 
 # Questions that ask for commands or manifests may be answered by a code chunk.

@@ -107,11 +107,6 @@ class ReviewStore:
     # The name the design notes use; the Gradio app may call either.
     due_items = due
 
-    def next_due(self, item_id: str) -> datetime | None:
-        with self._db() as db:
-            row = db.execute("SELECT due FROM reviews WHERE item_id = ?", (item_id,)).fetchone()
-        return datetime.fromtimestamp(row[0], UTC) if row else None
-
     def stats(self, now: datetime | None = None) -> dict[str, int]:
         """``{"scheduled": all items on the schedule, "due": due now}`` for the UI."""
         with self._db() as db:

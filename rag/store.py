@@ -81,11 +81,11 @@ def open_vectorstore(
     return store
 
 
-
 def body_of(doc: Document) -> str:
     """Chunk text without its first line, the heading breadcrumb (ingest.chunking writes every
     chunk as ``breadcrumb\nbody``); a hand-made one-line document is all body."""
     return doc.page_content.partition("\n")[2] or doc.page_content
+
 
 @dataclass
 class ChunkStore:
@@ -136,6 +136,12 @@ class ChunkStore:
         tokens miss (compounds, Latin words). Titles count: a note's H1 is metadata."""
         titles = {d.metadata.get("title", "") for d in self.docs}
         return "\n".join([*(d.page_content for d in self.docs), *titles]).lower()
+
+    @cached_property
+    def analysed(self) -> dict[tuple[str, str], Any]:
+        """Per-chunk Kiwi analysis the answer step reuses across questions, filled lazily; a
+        re-index loads a new store, so it never outlives the chunks it describes."""
+        return {}
 
     def section_docs(self, doc: Document) -> list[Document]:
         return self.sections.get((doc.metadata["source"], doc.metadata["section"]), [doc])

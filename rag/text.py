@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 CONTENT_TAGS = frozenset(
     {"NNG", "NNP", "NNB", "NR", "NP", "SL", "SH", "SN", "XR", "VV", "VA", "MAG", "W_HASHTAG"}
 )
-NOUN_TAGS = frozenset({"NNG", "NNP", "SL", "SH", "XR"})
+# Hangul topic words of a question; Latin words (SL) are taken whole from the text instead.
+NOUN_TAGS = frozenset({"NNG", "NNP", "SH", "XR"})
 # Kiwi tags English function words as SL (content); without this list English questions look
 # like they are full of terms the notes never use.
 ENGLISH_STOPWORDS = frozenset(
@@ -38,7 +39,8 @@ KOREAN_STOPWORDS = frozenset(
         "역할 방법 뜻 특징 무슨 어떻게 해주 알려주 좀 정리 내용 개념 점 이유"
     ).split()
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+# Control and zero-width characters, dropped from notes, fetched pages and questions alike.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 
 _kiwi_lock = threading.Lock()
@@ -84,7 +86,7 @@ def add_user_words(words: list[str]) -> None:
 def normalize(text: str) -> str:
     """NFC (macOS writes decomposed Hangul), no control characters, single spaces per line."""
     text = unicodedata.normalize("NFC", text)
-    text = _CONTROL.sub(" ", text)
+    text = CONTROL_CHARS.sub(" ", text)
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines()).strip()
 
 
@@ -107,10 +109,6 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-def tokenize_many(texts: list[str]) -> list[list[str]]:
-    return [tokenize(t) for t in texts]
-
-
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[.+][A-Za-z0-9]+)*")
 
 
@@ -120,7 +118,7 @@ def key_terms(text: str) -> list[str]:
     text = normalize(text)
     seen: dict[str, None] = {}
     for form, tag in morphemes(text):
-        if tag not in NOUN_TAGS or tag == "SL":
+        if tag not in NOUN_TAGS:
             continue
         if form not in KOREAN_STOPWORDS and len(form) >= 2:
             seen.setdefault(form.lower(), None)
@@ -129,11 +127,6 @@ def key_terms(text: str) -> list[str]:
         if len(word) >= 2 and word not in ENGLISH_STOPWORDS:
             seen.setdefault(word, None)
     return list(seen)
-
-
-def nouns(text: str) -> list[str]:
-    """Nouns (general and proper) of a text, in order, with repeats."""
-    return [f for f, t in morphemes(normalize(text)) if t in {"NNG", "NNP"}]
 
 
 def split_sentences(text: str) -> list[str]:

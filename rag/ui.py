@@ -21,9 +21,10 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 from rag.answer import Answer, QuestionError
-from rag.citations import MARKER, Citation
+from rag.citations import MARKER, Citation, location_of
 from rag.config import Settings
-from rag.store import ChunkStore, IndexMissingError
+from rag.quiz import TF_CHOICES
+from rag.store import ChunkStore, IndexMissingError, body_of
 from rag.text import key_terms, tokenize
 
 log = logging.getLogger("til.app")
@@ -269,7 +270,7 @@ def note_topics(store: ChunkStore) -> list[tuple[str, str, str]]:
             (meta["source"], crumbs[-1]),
             {"depth": len(crumbs), "pos": len(sections), "texts": []},
         )
-        entry["texts"].append(doc.page_content.partition("\n")[2] or doc.page_content)
+        entry["texts"].append(body_of(doc))
     newest = sorted(dates, key=lambda s: (dates[s], s), reverse=True)
     out = []
     for source in newest:
@@ -448,7 +449,6 @@ class JobStatus:
     fraction: float = 0.0
     report: dict[str, Any] | None = None
     error: str = ""
-    started_at: float = 0.0
     finished_at: float = 0.0
     version: int = 0
 
@@ -517,7 +517,6 @@ class IndexJob:
                 message="색인 준비 중 (starting)",
                 fraction=0.0,
                 error="",
-                started_at=time.time(),
                 version=self._status.version + 1,
             )
             self._thread = threading.Thread(
@@ -803,8 +802,6 @@ class ChatTurn:
     messages: Messages
     sources_html: str
     history: History
-    done: bool = False
-    answer: Answer | None = None
 
 
 def chat_turn(
@@ -837,7 +834,7 @@ def chat_turn(
         if not isinstance(exc, QuestionError | IndexMissingError):
             log.exception("answer failed")
         messages[-1] = {"role": "assistant", "content": friendly_error(exc, job)}
-        yield ChatTurn(messages, empty_sources, history, done=True)
+        yield ChatTurn(messages, empty_sources, history)
         return
     if final is None:  # pragma: no cover - stream always yields at least once
         return
@@ -859,13 +856,12 @@ def chat_turn(
         }
         sources = source_cards_html(final.citations, question, corpus_dir)
     history.append((question, final.answer))
-    yield ChatTurn(messages, sources, history[-MAX_HISTORY_TURNS:], done=True, answer=final)
+    yield ChatTurn(messages, sources, history[-MAX_HISTORY_TURNS:])
 
 
 # =============================================================================== quiz
 
 QUIZ_TYPE_LABELS = {"mc": "객관식", "tf": "O/X", "short": "단답형", "cloze": "빈칸 채우기"}
-TF_CHOICES = ["참", "거짓"]  # what rag.quiz uses for true/false items
 
 
 def item_field(item: Any, name: str, default: Any = None) -> Any:
@@ -894,12 +890,8 @@ def citation_line(citation: dict[str, Any] | None, corpus_dir: Path | None = Non
     title = str(citation.get("title") or citation.get("source") or "")
     url = safe_url(str(citation.get("url") or ""))
     source = str(citation.get("source") or "")
-    where = citation.get("location") or url
-    if not where and source:
-        start, end = citation.get("start_line"), citation.get("end_line")
-        where = f"{source}:{start}-{end}" if start else source
     href = url or note_href(source, corpus_dir)
-    label = html.escape(str(where or ""))
+    label = html.escape(location_of(citation))
     link = (
         f'<a href="{html.escape(href, quote=True)}" target="_blank" '
         f'rel="noopener noreferrer">{label}</a>'
@@ -1093,7 +1085,3 @@ def quiz_view(session: QuizSession, corpus_dir: Path | None = None) -> QuizView:
 def topic_choices(topics: list[str]) -> list[tuple[str, str]]:
     """Dropdown choices: "all topics" first, then the notes' topics."""
     return [("전체 (all topics)", "")] + [(t, t) for t in topics if t]
-
-
-def load_store(settings: Settings) -> ChunkStore | None:
-    return ChunkStore.load(settings.index_dir)

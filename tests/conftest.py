@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rag.config import Settings
+from tests.loopback import serve_directory
 
 # ============================================================================ web fixtures
 # Owned by ingest/web.py's tests; ingestion tests reuse `fixture_site` and `web_settings`.
@@ -21,29 +19,13 @@ WEB_FIXTURES = SHARED_DIR / "fixtures" / "web"
 WEB_SITE_DIR = WEB_FIXTURES / "site"
 
 
-class _QuietFileHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
 def fixture_site() -> Iterator[str]:
     """Serve the six offline kubernetes.io pages; yields ``http://127.0.0.1:PORT/``."""
     if not WEB_SITE_DIR.is_dir():
         pytest.skip(f"web fixtures not found at {WEB_SITE_DIR}")
-    handler = partial(_QuietFileHandler, directory=str(WEB_SITE_DIR))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(
-        target=server.serve_forever, args=(0.05,), name="fixture-site", daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_directory(WEB_SITE_DIR) as base:
+        yield base
 
 
 @pytest.fixture

@@ -203,17 +203,23 @@ def test_no_index_gives_clear_message(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
-def test_ask_cli_json_contract(seed_settings: Settings) -> None:
-    env = {**os.environ, "TIL_INDEX_DIR": str(seed_settings.index_dir)}
-    out = subprocess.run(
-        [sys.executable, "-m", "rag", "ask", "파드란 무엇인가?", "--json"],
+def _ask_cli(
+    settings: Settings, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m rag ask ARGS`` against the index of ``settings``, as a student runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "rag", "ask", *args],
         cwd=PROJECT_DIR,
-        env=env,
+        env={**os.environ, "TIL_INDEX_DIR": str(settings.index_dir), **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
-        check=True,
     )
+
+
+def test_ask_cli_json_contract(seed_settings: Settings) -> None:
+    out = _ask_cli(seed_settings, "파드란 무엇인가?", "--json")
+    assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert {"question", "answer", "refused", "citations", "timings_ms"} <= data.keys()
     assert data["refused"] is False
@@ -256,15 +262,7 @@ def test_date_filter_from_question(assistant: Assistant) -> None:
 def test_misspelt_retrieval_setting_is_a_clear_error(
     seed_settings: Settings, var: str, value: str, message: str
 ) -> None:
-    env = {**os.environ, "TIL_INDEX_DIR": str(seed_settings.index_dir), var: value}
-    out = subprocess.run(
-        [sys.executable, "-m", "rag", "ask", "파드란?"],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = _ask_cli(seed_settings, "파드란?", env={var: value})
     assert out.returncode == 2
     assert out.stderr.strip() == f"error: {message}"
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from rag.llm import (
     parse_llm_spec,
     smollm2_gguf_path,
 )
+from tests.loopback import serve
 
 
 @pytest.fixture(autouse=True)
@@ -297,17 +297,8 @@ def _make_handler(record: list[dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def fake_openai_server() -> Iterator[FakeOpenAIServer]:
     record: list[dict[str, Any]] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(record))
-    # A short poll interval keeps shutdown (and so the test) from waiting the default 0.5 s.
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield FakeOpenAIServer(base_url=f"http://{host}:{port}/v1", requests=record)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(_make_handler(record)) as base:
+        yield FakeOpenAIServer(base_url=f"{base}v1", requests=record)
 
 
 def test_openai_backend_calls_the_configured_base_url(

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pytest
 
 from ingest.web import FetchResult, PageFetcher, _normalize_markdown, extract_page, rewrite_url
 from rag.config import Settings
+from tests.loopback import serve
 
 WEB_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "web"
 K8S = "https://kubernetes.io/"
@@ -39,20 +40,24 @@ def read_urls_tsv() -> list[tuple[str, str, str]]:
     return [tuple(r.split("\t")) for r in rows if r.strip()]  # type: ignore[misc]
 
 
-def source_headings(markdown: str) -> list[tuple[int, str]]:
-    """Headings of an upstream Hugo page, as the fixture site renders them."""
-    markdown = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.S)
-    out: list[tuple[int, str]] = []
+def _lines_outside_fences(markdown: str) -> Iterator[str]:
     fence: str | None = None
     for line in markdown.splitlines():
         marker = re.match(r"^\s*(`{3,}|~{3,})", line)
         if fence:
             if marker and marker.group(1)[0] == fence[0]:
                 fence = None
-            continue
-        if marker:
+        elif marker:
             fence = marker.group(1)
-            continue
+        else:
+            yield line
+
+
+def source_headings(markdown: str) -> list[tuple[int, str]]:
+    """Headings of an upstream Hugo page, as the fixture site renders them."""
+    markdown = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.S)
+    out: list[tuple[int, str]] = []
+    for line in _lines_outside_fences(markdown):
         m = re.match(r"^(#{1,6})\s+(.*?)\s*(\{#[^}]*\})?\s*$", line)
         if m:
             text = m.group(2).replace('{{% heading "whatsnext" %}}', "다음 내용")
@@ -63,16 +68,7 @@ def source_headings(markdown: str) -> list[tuple[int, str]]:
 def markdown_headings(markdown: str) -> list[tuple[int, str]]:
     """Headings of extracted text, skipping fenced code (``# comment`` there is not a heading)."""
     out: list[tuple[int, str]] = []
-    fence: str | None = None
-    for line in markdown.splitlines():
-        marker = re.match(r"^\s*(`{3,}|~{3,})", line)
-        if fence:
-            if marker and marker.group(1)[0] == fence[0]:
-                fence = None
-            continue
-        if marker:
-            fence = marker.group(1)
-            continue
+    for line in _lines_outside_fences(markdown):
         m = re.match(r"^(#{1,6})\s+(.*)$", line)
         if m:
             out.append((len(m.group(1)), m.group(2).replace("`", "").replace("*", "").strip()))
@@ -210,14 +206,9 @@ def make_handler(state: EdgeServer) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture(scope="module")
 def edge() -> Iterator[EdgeServer]:
     state = EdgeServer(base="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
-    server.daemon_threads = True
-    state.base = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serve(make_handler(state)) as base:
+        state.base = base
+        yield state
 
 
 @pytest.fixture
