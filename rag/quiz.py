@@ -596,10 +596,12 @@ class _Corpus:
     def siblings_of_name(self, name: str) -> list[str]:
         """Names sharing a sibling group with any term called ``name`` (for grading)."""
         if not hasattr(self, "_groups_of"):
-            groups: dict[str, set[str]] = defaultdict(set)
+            # Groups in first-seen order (a dict, not a set): the same corpus must give the same
+            # items in every process, whatever the string hash seed.
+            groups: dict[str, dict[str, None]] = defaultdict(dict)
             members: dict[str, list[str]] = defaultdict(list)
             for t in self.terms:
-                groups[_compact(t.name)].add(t.group)
+                groups[_compact(t.name)][t.group] = None
                 members[t.group].append(t.name)
             self._groups_of, self._members = groups, members
         key = _compact(name)

@@ -586,3 +586,32 @@ def test_cli_json_and_piped_interactive_quiz(
     assert piped.returncode == 0, err
     assert "[1/3]" in out and "입력이 끝나" in out and "점수:" in out
     assert "Traceback" not in err
+
+
+_DUMP_CANDIDATES = """
+import json, sys
+from rag.config import Settings
+from rag.quiz import candidate_items
+from rag.store import ChunkStore
+store = ChunkStore.load(sys.argv[1])
+items = candidate_items(store, Settings(index_dir=sys.argv[1]))
+print(json.dumps([[i.id, i.question, i.choices, i.confusables] for i in items]))
+"""
+
+
+@pytest.mark.slow
+def test_candidates_do_not_depend_on_the_hash_seed(full_settings: Settings) -> None:
+    """Same corpus, same items, in every process: Python salts string hashes per process, so
+    any set iterated into an item (sibling groups once were) changes quizzes and grading."""
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", _DUMP_CANDIDATES, str(full_settings.index_dir)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert json.loads(outputs[0]) and outputs[0] == outputs[1]
