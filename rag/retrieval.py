@@ -120,6 +120,11 @@ class HybridRetriever(BaseRetriever):
         if bm25 is None or not tokens:
             return [], None
         scores = bm25.get_scores(tokens)
+        if self.date:
+            # Filter before the top-k cut, as Chroma does for the dense list: otherwise other
+            # days' chunks can fill all fetch_k places and leave the asked day with none.
+            dated = np.array([d.metadata.get("date") == self.date for d in self.store.docs])
+            scores = np.where(dated, scores, 0.0)
         order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
         top = [i for i in order[: self.fetch_k] if scores[i] > 0]
         return [(self.store.docs[i].metadata["chunk_id"], float(scores[i])) for i in top], scores
@@ -196,10 +201,6 @@ class HybridRetriever(BaseRetriever):
         bm25, bm25_all = self._bm25(query) if use_bm25 else ([], None)
         vector = self.embeddings.embed_query(query) if use_dense else []
         dense = self._dense(vector) if use_dense else []
-        if self.date:
-            bm25 = [
-                (c, s) for c, s in bm25 if self.store.by_id[c].metadata.get("date") == self.date
-            ]
         info: dict[str, dict[str, Any]] = {}
         for hits, name in ((bm25, "bm25"), (dense, "dense")):
             for rank, (cid, score) in enumerate(hits, start=1):

@@ -251,6 +251,28 @@ def test_date_filter_from_question(assistant: Assistant) -> None:
     assert all(c.source == "2025-02-11.md" for c in answer.citations)
 
 
+def test_date_filter_applies_before_the_bm25_cut() -> None:
+    """A busy day must not crowd the asked day out of BM25's top fetch_k."""
+    from langchain_core.documents import Document
+
+    from rag.retrieval import HybridRetriever
+    from rag.store import ChunkStore
+    from rag.text import tokenize
+
+    texts = [("2025-03-01", f"파드 {i}번: 파드는 파드를 담는다. 파드 파드.") for i in range(50)]
+    texts.append(("2025-03-02", "오늘은 파드 하나를 띄웠다. 노드와 서비스도 봤다."))
+    docs = [
+        Document(
+            page_content=f"노트\n{text}",
+            metadata={"chunk_id": f"c{i}", "source": f"{date}.md", "section": str(i), "date": date},
+        )
+        for i, (date, text) in enumerate(texts)
+    ]
+    store = ChunkStore(docs, [tokenize(d.page_content) for d in docs])
+    retriever = HybridRetriever(store=store, mode="bm25", fetch_k=40, date="2025-03-02")
+    assert [d.metadata["chunk_id"] for d in retriever.rank("파드")] == ["c50"]
+
+
 @pytest.mark.parametrize(
     ("var", "value", "message"),
     [
