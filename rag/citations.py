@@ -48,7 +48,7 @@ class Citation:
         return location_of(self.to_dict())
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items()}
+        return asdict(self)
 
 
 def citation_for(doc: Document, n: int, snippet: str | None = None) -> Citation:
