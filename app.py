@@ -29,7 +29,7 @@ import gradio as gr  # noqa: E402
 
 from rag import ui  # noqa: E402
 from rag.config import Settings, load_settings  # noqa: E402
-from rag.store import CHUNKS_FILE, ChunkStore, IndexMissingError  # noqa: E402
+from rag.index.store import CHUNKS_FILE, ChunkStore, IndexMissingError  # noqa: E402
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant

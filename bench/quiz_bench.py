@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bench._common import RESULTS_DIR, machine, write_result  # noqa: E402
 from rag import quiz  # noqa: E402
 from rag.config import load_settings  # noqa: E402
-from rag.store import ChunkStore, body_of  # noqa: E402
+from rag.index.store import ChunkStore, body_of  # noqa: E402
 
 # The rule-based generators (an LLM writes items only when one is configured).
 GENERATORS = tuple(g for g in quiz.GENERATORS if g != "llm")

@@ -133,7 +133,7 @@ def count_chunks(settings: Settings) -> int:
     total = 0
     for path in discover_notes(settings.corpus_dir):
         note = parse_note(path, settings.corpus_dir)
-        total += len(chunk_note(note, settings.chunk_target_chars, settings.chunk_max_chars))
+        total += len(chunk_note(note, settings.index.chunk_target_chars, settings.index.chunk_max_chars))
     return total
 
 

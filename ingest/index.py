@@ -23,10 +23,12 @@ from tqdm import tqdm
 
 from ingest.chunking import chunk_note, chunk_reference
 from ingest.notes import Note, NoteError, discover_notes, parse_note, source_of
-from ingest.web import PageFetcher, _now
+from ingest.web import PageFetcher
 from rag.config import CHUNKING_VERSION, Settings
-from rag.embeddings import embedding_id, get_embeddings
-from rag.store import ChunkStore, open_chroma_client, open_vectorstore
+from rag.index.embeddings import embedding_id, get_embeddings
+from rag.index.pagecache import now_iso
+from rag.index.store import ChunkStore
+from rag.index.vectors import open_chroma_client, open_vectorstore
 from rag.text import add_user_words, term_candidates, tokenize
 
 Progress = Callable[[str, float], None]  # (message, fraction 0..1), for the app's progress bar
@@ -140,7 +142,9 @@ def build_chunks(
     docs: list[Document] = []
     status: dict[str, dict[str, Any]] = {}
     for note in notes:
-        note_docs = chunk_note(note, settings.chunk_target_chars, settings.chunk_max_chars)
+        note_docs = chunk_note(
+            note, settings.index.chunk_target_chars, settings.index.chunk_max_chars
+        )
         docs.extend(note_docs)
         status[note.source] = {
             "kind": "note",
@@ -196,8 +200,8 @@ def build_chunks(
             result.text,
             linked_from,
             dates.get(first_note, ""),
-            settings.chunk_target_chars,
-            settings.chunk_max_chars,
+            settings.index.chunk_target_chars,
+            settings.index.chunk_max_chars,
         )
         docs.extend(ref_docs)
         status[result.url] = {
@@ -278,7 +282,7 @@ def sync_index(
         stale = sorted(existing - wanted_ids)
 
         t0 = time.perf_counter()
-        batch = max(1, settings.embed_batch_size)
+        batch = max(1, settings.index.embed_batch_size)
         bar = tqdm(total=len(new_docs), desc="embedding", unit="chunk", disable=not progress)
         for i in range(0, len(new_docs), batch):
             part = new_docs[i : i + batch]
@@ -311,13 +315,13 @@ def sync_index(
         old_status = manifest.get("sources", {}) if previous else {}
         for src, row in status.items():
             before = old_status.get(src, {}).get("indexed_at")
-            row["indexed_at"] = before if before and src not in changed_sources else _now()
+            row["indexed_at"] = before if before and src not in changed_sources else now_iso()
         store = ChunkStore(
             docs,
             tokens,
             {
                 **wanted,
-                "indexed_at": _now(),
+                "indexed_at": now_iso(),
                 "user_words": user_words,
                 "sources": status,
                 "failed_references": report.failed,

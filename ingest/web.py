@@ -19,9 +19,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import copy
-import hashlib
 import ipaddress
-import json
 import re
 import socket
 import threading
@@ -29,7 +27,6 @@ import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -40,7 +37,7 @@ import lxml.html
 from lxml import etree
 
 from rag.config import Settings
-from rag.store import atomic_write_text
+from rag.index.pagecache import WebCache, now_iso
 from rag.text import CONTROL_CHARS, normalize
 
 # Bump when extraction changes: cache entries written by another version are refetched in full
@@ -422,41 +419,6 @@ def _extract_plain(text: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- cache
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-class WebCache:
-    """One JSON file per URL under ``<cache_dir>/web``; written atomically; corrupt = missing."""
-
-    FIELDS = ("url", "fetch_url", "final_url", "etag", "last_modified", "fetched_at", "title")
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def path(self, url: str) -> Path:
-        return self.root / f"{hashlib.sha256(url.encode('utf-8')).hexdigest()}.json"
-
-    def load(self, url: str) -> dict[str, Any] | None:
-        try:
-            data = json.loads(self.path(url).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("url") != url:
-            return None
-        if not isinstance(data.get("text"), str) or not data["text"].strip():
-            return None
-        for key in self.FIELDS:
-            value = data.get(key)
-            if value is not None and not isinstance(value, str):
-                return None
-        return data
-
-    def save(self, entry: dict[str, Any]) -> None:
-        text = json.dumps(entry, ensure_ascii=False, indent=1)
-        atomic_write_text(self.path(entry["url"]), text)
-
-
 # --------------------------------------------------------------------------- fetching
 
 
@@ -505,10 +467,10 @@ class PageFetcher:
         with self._lock:
             if self._client is None:
                 self._client = httpx.Client(
-                    timeout=httpx.Timeout(self.settings.fetch_timeout),
+                    timeout=httpx.Timeout(self.settings.fetch.timeout),
                     follow_redirects=False,
                     headers={
-                        "User-Agent": self.settings.user_agent,
+                        "User-Agent": self.settings.fetch.user_agent,
                         "Accept": "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.5",
                     },
                 )
@@ -528,7 +490,7 @@ class PageFetcher:
         except FetchError as err:
             reason = str(err)
         except httpx.TimeoutException:
-            reason = f"timeout after {self.settings.fetch_timeout:g}s"
+            reason = f"timeout after {self.settings.fetch.timeout:g}s"
         except httpx.HTTPError as err:
             reason = _describe_http_error(err)
         except Exception as err:  # one odd page must not abort an ingestion run
@@ -543,7 +505,7 @@ class PageFetcher:
 
         unique = list(dict.fromkeys(urls))
         results: dict[str, FetchResult] = {}
-        workers = max(1, min(self.settings.fetch_concurrency, len(unique) or 1))
+        workers = max(1, min(self.settings.fetch.concurrency, len(unique) or 1))
         with (
             tqdm(total=len(unique), desc="web pages", unit="page", disable=not progress) as bar,
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool,
@@ -584,7 +546,7 @@ class PageFetcher:
             if cached is None:  # a 304 we did not ask for
                 raise FetchError("HTTP 304 without a cached copy")
             entry = dict(cached)
-            entry["fetched_at"] = _now()
+            entry["fetched_at"] = now_iso()
             entry["etag"] = download.etag or cached.get("etag") or ""
             entry["last_modified"] = download.last_modified or cached.get("last_modified") or ""
             self._save_quietly(entry)
@@ -603,7 +565,7 @@ class PageFetcher:
             "final_url": download.final_url,
             "etag": download.etag,
             "last_modified": download.last_modified,
-            "fetched_at": _now(),
+            "fetched_at": now_iso(),
             "title": title,
             "text": text,
             "extractor": EXTRACTOR_VERSION,
@@ -626,11 +588,11 @@ class PageFetcher:
 
     def _download(self, fetch_url: str, cached: dict[str, Any] | None) -> _Download:
         settings = self.settings
-        deadline = time.monotonic() + settings.fetch_timeout
+        deadline = time.monotonic() + settings.fetch.timeout
         current = fetch_url
         seen: set[str] = set()
         validated_url = (cached.get("final_url") or fetch_url) if cached else ""
-        for _hop in range(settings.fetch_max_redirects + 1):
+        for _hop in range(settings.fetch.max_redirects + 1):
             _check_url(current, settings.allow_private_hosts)
             seen.add(current)
             headers: dict[str, str] = {}
@@ -682,7 +644,7 @@ class PageFetcher:
         raise FetchError("too many redirects")
 
     def _read_capped(self, response: httpx.Response, deadline: float) -> bytes:
-        limit = self.settings.fetch_max_bytes
+        limit = self.settings.fetch.max_bytes
         too_large = f"too large (> {limit} bytes)"
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
@@ -696,7 +658,7 @@ class PageFetcher:
                 raise FetchError(too_large)
             # The read timeout is per read: a server that trickles bytes would never trip it.
             if time.monotonic() > deadline:
-                raise FetchError(f"timeout after {self.settings.fetch_timeout:g}s")
+                raise FetchError(f"timeout after {self.settings.fetch.timeout:g}s")
             chunks.append(chunk)
         return b"".join(chunks)
 

@@ -10,45 +10,30 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Generator, Iterator
+from dataclasses import replace
 from typing import Any
 
-from rag.answer import (
-    Answer,
-    assess,
-    clean_question,
-    condense_prompt,
-    contextual_query,
-    extractive_answer,
-    finalize_llm_answer,
-    llm_messages,
-    refusal_answer,
-    select_passages,
-    stream_text,
-)
-from rag.config import Settings, load_settings
-from rag.retrieval import HybridRetriever, date_in
-from rag.store import ChunkStore, load_chunk_store
-from rag.text import tokenize
+from rag.answer.compose import extractive_answer, refusal_answer, stream_text
+from rag.answer.coverage import assess
+from rag.answer.followup import contextual_query
+from rag.answer.llm import condense_prompt, finalize_llm_answer, llm_messages
+from rag.answer.passages import select_passages
+from rag.answer.question import clean_question
+from rag.answer.result import Answer
+from rag.config import RefusalSettings, Settings, load_settings
+from rag.index.store import ChunkStore, load_chunk_store
+from rag.retrieval import Hit, HybridRetriever
+from rag.text import date_in, tokenize
 
-# Tuned on tests/data/dev.jsonl only (never on the held-out gold set); see README.
-DEFAULT_THRESHOLDS = {
-    "dense_override": 0.93,  # similarity at which a missing name is taken as a spelling variant
-    "dense_min": 0.83,  # Korean questions: below this nothing in the notes is close
-    "dense_confident": 0.89,
-    # More than this share of the question's terms absent from the corpus. Paraphrases use
-    # synonyms the notes lack, so a lower bar refuses good questions (seen on the dev split).
-    "missing_share": 0.5,
-    "dense_min_en": 0.80,  # English questions score lower against Korean text
-}
 History = list[tuple[str, str]]
 
 
 class Assistant:
     def __init__(
-        self, settings: Settings | None = None, thresholds: dict[str, float] | None = None
+        self, settings: Settings | None = None, thresholds: RefusalSettings | None = None
     ) -> None:
         self.settings = settings or load_settings()
-        self.thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+        self.thresholds = thresholds or self.settings.refusal
         self._lock = threading.Lock()
         self._store: ChunkStore | None = None
         self._embeddings: Any = None
@@ -67,7 +52,7 @@ class Assistant:
     @property
     def embeddings(self) -> Any:
         if self._embeddings is None:
-            from rag.embeddings import get_embeddings
+            from rag.index.embeddings import get_embeddings
 
             self._embeddings = get_embeddings(self.settings.embeddings)
         return self._embeddings
@@ -75,7 +60,7 @@ class Assistant:
     @property
     def vectorstore(self) -> Any:
         if self._vectorstore is None:
-            from rag.store import open_vectorstore
+            from rag.index.vectors import open_vectorstore
 
             self._vectorstore = open_vectorstore(self.settings, self.embeddings)
         return self._vectorstore
@@ -117,20 +102,31 @@ class Assistant:
         store: ChunkStore | None = None,
         fusion: str | None = None,
     ) -> HybridRetriever:
-        mode = mode or self.settings.retriever
+        tuning = self.settings.retrieval
+        if fusion:
+            tuning = replace(tuning, fusion=fusion)
+        mode = mode or tuning.mode
         return HybridRetriever(
             store=store or self.store,
             vectorstore=self.vectorstore if mode != "bm25" else None,
             embeddings=self.embeddings if mode != "bm25" else None,
+            tuning=tuning,
             mode=mode,
-            k=k or self.settings.k,
-            fusion=fusion or self.settings.fusion,
-            alpha=self.settings.bm25_alpha,
-            rrf_k=self.settings.rrf_k,
-            bm25_weight=self.settings.bm25_weight,
-            dense_weight=self.settings.dense_weight,
+            k=k or tuning.k,
             date=date,
         )
+
+    def _condense(self, question: str, history: History, store: ChunkStore) -> str:
+        """The follow-up as a standalone question: rewritten by the LLM, or with the previous
+        question's terms borrowed."""
+        carry = self.settings.answer.followup_carry_terms
+        if self.llm is not None:
+            try:
+                prompt = condense_prompt(question, history, self.settings.answer)
+                return str(self.llm.invoke(prompt).content).strip() or question
+            except Exception:  # a flaky model must not cost the student the answer
+                pass
+        return contextual_query(question, history, store, carry)
 
     def _date_filter(self, question: str, history: History, store: ChunkStore) -> str:
         date = date_in(question)
@@ -166,23 +162,14 @@ class Assistant:
         """Yields partial answers (``answer`` grows) and last the complete one."""
         history = list(history or [])
         t_start = time.perf_counter()
-        question = clean_question(question)
+        question = clean_question(question, self.settings.answer.max_question_chars)
         store = self.store
         timings: dict[str, float] = {}
 
         search_query = question
         if history:
             t0 = time.perf_counter()
-            if self.llm is not None:
-                try:
-                    search_query = (
-                        str(self.llm.invoke(condense_prompt(question, history)).content).strip()
-                        or question
-                    )
-                except Exception:  # a flaky model must not cost the student the answer
-                    search_query = contextual_query(question, history, store)
-            else:
-                search_query = contextual_query(question, history, store)
+            search_query = self._condense(question, history, store)
             timings["condense"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
@@ -193,12 +180,12 @@ class Assistant:
 
         t0 = time.perf_counter()
         coverage = assess(search_query, ranked, store, self.thresholds)
-        k_eff = k or self.settings.k
+        k_eff = k or self.settings.retrieval.k
         if coverage.covered:
             final = yield from self._compose(question, search_query, ranked, store, k_eff, history)
-            final.coverage = coverage.to_dict()
+            final.coverage = coverage
         else:
-            final = refusal_answer(question, ranked, coverage)
+            final = refusal_answer(question, ranked, coverage, self.thresholds)
         timings["answer"] = (time.perf_counter() - t0) * 1000
         timings["total"] = (time.perf_counter() - t_start) * 1000
         final.timings_ms = timings
@@ -210,25 +197,26 @@ class Assistant:
         self,
         question: str,
         search_query: str,
-        ranked: list[Any],
+        ranked: list[Hit],
         store: ChunkStore,
         k: int,
         history: History,
     ) -> Generator[Answer, None, Answer]:
         """Yields the answer as it grows; returns the complete one (extractive or LLM)."""
-        passages = select_passages(search_query, ranked, store, k)
-        text, citations = extractive_answer(search_query, passages)
+        tuning = self.settings.answer
+        passages = select_passages(search_query, ranked, store, k, tuning)
+        text, citations = extractive_answer(passages, tuning)
         llm = self.llm
         if llm is None:
-            for partial_text in stream_text(text):
+            for partial_text in stream_text(text, tuning.stream_step_chars):
                 yield Answer(question, partial_text, False, [], mode="extractive")
             return Answer(question, text, False, citations, mode="extractive")
         partial = ""
         try:
-            for chunk in llm.stream(llm_messages(question, passages, history)):
+            for chunk in llm.stream(llm_messages(question, passages, history, tuning)):
                 partial += str(chunk.content)
                 yield Answer(question, partial, False, [], mode="llm")
-            checked = finalize_llm_answer(partial, passages)
+            checked = finalize_llm_answer(partial, passages, tuning)
         except Exception as exc:
             checked = None
             text = f"(LLM 오류로 추출형 답변을 보여줍니다: {exc})\n\n{text}"

@@ -8,7 +8,7 @@ import sys
 
 from rag.answer import QuestionError
 from rag.config import RETRIEVERS
-from rag.store import IndexMissingError
+from rag.index.store import IndexMissingError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

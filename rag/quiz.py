@@ -43,11 +43,11 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
-from rag.citations import citation_for, location_of
+from rag.answer.citations import citation_for, location_of
 from rag.config import Settings
+from rag.index.store import ChunkStore, body_of
 from rag.quiz_export import export_apkg, export_csv
 from rag.review import ReviewStore
-from rag.store import ChunkStore, body_of
 from rag.text import ENGLISH_STOPWORDS, KOREAN_STOPWORDS, morphemes, normalize
 
 if TYPE_CHECKING:
@@ -1740,7 +1740,7 @@ def main(args: argparse.Namespace) -> int:
     """``python -m rag quiz``: print JSON, or run the quiz in the terminal (stdin may be a pipe;
     end of input ends the quiz and still prints the score)."""
     from rag.config import load_settings
-    from rag.store import IndexMissingError, load_chunk_store
+    from rag.index.store import IndexMissingError, load_chunk_store
 
     try:
         settings = load_settings(index_dir=getattr(args, "index", None))

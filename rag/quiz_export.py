@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.citations import location_of
+from rag.answer.citations import location_of
 
 if TYPE_CHECKING:
     from rag.quiz import QuizItem

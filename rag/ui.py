@@ -21,10 +21,10 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 from rag.answer import Answer, QuestionError
-from rag.citations import MARKER, Citation, location_of
+from rag.answer.citations import MARKER, Citation, location_of
 from rag.config import Settings
+from rag.index.store import ChunkStore, IndexMissingError, body_of
 from rag.quiz import TF_CHOICES
-from rag.store import ChunkStore, IndexMissingError, body_of
 from rag.text import key_terms, tokenize
 
 log = logging.getLogger("til.app")

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from rag.answer import MAX_QUESTION_CHARS, QuestionError, clean_question
+from rag.answer.citations import MARKER, Citation, renumber
 from rag.assistant import Assistant
-from rag.citations import MARKER, Citation, renumber
 from rag.config import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -156,7 +156,7 @@ def test_name_only_mentioned_in_passing_is_refused() -> None:
 
     from rag.answer import assess
     from rag.assistant import DEFAULT_THRESHOLDS
-    from rag.store import ChunkStore
+    from rag.index.store import ChunkStore
 
     about = Document(
         page_content="권한\n쿠버네티스 사용자 권한 설정 개요",
@@ -255,8 +255,8 @@ def test_date_filter_applies_before_the_bm25_cut() -> None:
     """A busy day must not crowd the asked day out of BM25's top fetch_k."""
     from langchain_core.documents import Document
 
+    from rag.index.store import ChunkStore
     from rag.retrieval import HybridRetriever
-    from rag.store import ChunkStore
     from rag.text import tokenize
 
     texts = [("2025-03-01", f"파드 {i}번: 파드는 파드를 담는다. 파드 파드.") for i in range(50)]
@@ -451,7 +451,7 @@ def test_latin_terms_match_whole_words_and_plurals() -> None:
     from langchain_core.documents import Document
 
     from rag.answer import _corpus_has
-    from rag.store import ChunkStore
+    from rag.index.store import ChunkStore
 
     doc = Document(page_content="웹\nhtml 문서와 Pod 하나", metadata={"chunk_id": "a"})
     store = ChunkStore([doc], [["html", "문서"]])

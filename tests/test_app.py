@@ -21,10 +21,10 @@ from langchain_core.documents import Document
 import app
 from rag import ui
 from rag.answer import QuestionError
+from rag.answer.citations import Citation
 from rag.assistant import Assistant
-from rag.citations import Citation
 from rag.config import Settings
-from rag.store import ChunkStore, IndexMissingError
+from rag.index.store import ChunkStore, IndexMissingError
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_NOTE = ROOT / "corpus" / "2025-02-11.md"

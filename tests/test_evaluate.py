@@ -39,7 +39,7 @@ from rag.evaluate import (
     section_matches,
     write_report,
 )
-from rag.store import ChunkStore
+from rag.index.store import ChunkStore
 
 # Quality floor for hybrid retrieval + extractive answers on tests/data/gold.jsonl against the
 # note + six reference pages. Measured at the last change (hybrid, k=5, docs/eval-report.md):

@@ -15,7 +15,7 @@ from ingest.chunking import chunk_note
 from ingest.index import sync_index
 from ingest.notes import NoteError, discover_notes, parse_note
 from rag.config import Settings
-from rag.store import ChunkStore, open_chroma_client
+from rag.index.store import ChunkStore, open_chroma_client
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SEED_NOTE = PROJECT_DIR / "corpus" / "2025-02-11.md"

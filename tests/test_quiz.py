@@ -32,8 +32,8 @@ from langchain_core.runnables import RunnableLambda
 
 from rag import quiz
 from rag.config import Settings, load_settings
+from rag.index.store import ChunkStore
 from rag.quiz import QuizItem, ReviewStore, generate_quiz, grade
-from rag.store import ChunkStore
 from rag.text import KOREAN_STOPWORDS
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -592,7 +592,7 @@ _DUMP_CANDIDATES = """
 import json, sys
 from rag.config import Settings
 from rag.quiz import candidate_items
-from rag.store import ChunkStore
+from rag.index.store import ChunkStore
 store = ChunkStore.load(sys.argv[1])
 items = candidate_items(store, Settings(index_dir=sys.argv[1]))
 print(json.dumps([[i.id, i.question, i.choices, i.confusables] for i in items]))

@@ -10,7 +10,8 @@ from typing import Any
 
 from langchain_core.documents import Document
 
-from rag.store import body_of
+from rag.config import AnswerSettings
+from rag.index.store import body_of
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 
@@ -51,7 +52,9 @@ class Citation:
         return asdict(self)
 
 
-def citation_for(doc: Document, n: int, snippet: str | None = None) -> Citation:
+def citation_for(
+    doc: Document, n: int, snippet: str | None = None, limit: int = AnswerSettings.snippet_chars
+) -> Citation:
     meta = doc.metadata
     body = body_of(doc)
     return Citation(
@@ -61,7 +64,7 @@ def citation_for(doc: Document, n: int, snippet: str | None = None) -> Citation:
         title=meta.get("title", ""),
         section=meta.get("section", ""),
         url=meta.get("url", "") if meta.get("kind") == "reference" else "",
-        snippet=(snippet if snippet is not None else body)[:300],
+        snippet=(snippet if snippet is not None else body)[:limit],
         chunk_id=meta.get("chunk_id", ""),
         start_line=int(meta.get("start_line", 0) or 0),
         end_line=int(meta.get("end_line", 0) or 0),

@@ -1,12 +1,10 @@
-"""The two stores behind retrieval.
+"""The chunk store (``chunks.json`` in the index dir): every chunk's text, metadata and Kiwi
+tokens, plus the manifest.
 
-- Chroma (dense vectors): embedded ``PersistentClient`` by default, or ``HttpClient`` to a
-  ``chroma run`` server when ``TIL_CHROMA_URL`` is set (several users, one index).
-- :class:`ChunkStore` (``chunks.json`` in the index dir): every chunk's text, metadata and
-  Kiwi tokens, plus the manifest. It is the commit point of an ingest run: written atomically
-  after new vectors are in Chroma and before stale ones are deleted, so a crash at any moment
-  leaves a consistent index (dense hits whose id is not in the chunk store are ignored).
-  BM25 is built from the stored tokens once per load, never per query.
+It is the commit point of an ingest run: written atomically after new vectors are in Chroma
+(``rag.index.vectors``) and before stale ones are deleted, so a crash at any moment leaves a
+consistent index (dense hits whose id is not in the chunk store are ignored). BM25 is built
+from the stored tokens once per load, never per query.
 """
 
 from __future__ import annotations
@@ -19,66 +17,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 from langchain_core.documents import Document
 
 from rag.config import Settings
 
 if TYPE_CHECKING:
-    import chromadb
-    from langchain_chroma import Chroma
-    from langchain_core.embeddings import Embeddings
     from rank_bm25 import BM25Okapi
 
 CHUNKS_FILE = "chunks.json"
-HNSW_EF_SEARCH = 500
 STORE_FORMAT = 1
 
 
 class IndexMissingError(RuntimeError):
     """No index yet: the message tells the user how to build one."""
-
-
-def open_chroma_client(settings: Settings) -> chromadb.ClientAPI:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        return chromadb.HttpClient(
-            host=url.hostname or "127.0.0.1",
-            port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https",
-            settings=chroma_settings,
-        )
-    path = Path(settings.index_dir) / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-
-
-def open_vectorstore(
-    settings: Settings, embeddings: Embeddings, client: chromadb.ClientAPI | None = None
-) -> Chroma:
-    from langchain_chroma import Chroma
-
-    store = Chroma(
-        collection_name=settings.collection,
-        embedding_function=embeddings,
-        client=client or open_chroma_client(settings),
-        # Vectors are L2-normalised; cosine distance makes scores comparable across backends.
-        collection_configuration={
-            "hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": HNSW_EF_SEARCH}
-        },
-    )
-    # Chroma's default ef_search (100) missed the true nearest chunk in about one process in
-    # two on a 488-chunk index (measured against brute force), so answers changed from run
-    # to run. A wider search costs little at this scale; collections made before get it too.
-    collection = store._collection
-    if collection.configuration.get("hnsw", {}).get("ef_search", 0) < HNSW_EF_SEARCH:
-        collection.modify(configuration={"hnsw": {"ef_search": HNSW_EF_SEARCH}})
-    return store
 
 
 def body_of(doc: Document) -> str:

@@ -1,16 +1,17 @@
-"""Korean text utilities shared by ingestion, retrieval, answers and quizzes.
+"""Kiwi (kiwipiepy, bundled model): morphemes, BM25 tokens, key terms, sentences.
 
-Kiwi (kiwipiepy, bundled model) does morphological analysis; documents and queries must be
-tokenised by the same function or BM25 scores mean nothing.
+Documents and queries must be tokenised by the same function or BM25 scores mean nothing.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from rag.text.normalize import normalize
+from rag.text.wordlists import ENGLISH_STOPWORDS, KOREAN_STOPWORDS
 
 if TYPE_CHECKING:
     from kiwipiepy import Kiwi
@@ -21,28 +22,6 @@ CONTENT_TAGS = frozenset(
 )
 # Hangul topic words of a question; Latin words (SL) are taken whole from the text instead.
 NOUN_TAGS = frozenset({"NNG", "NNP", "SH", "XR"})
-# Kiwi tags English function words as SL (content); without this list English questions look
-# like they are full of terms the notes never use.
-ENGLISH_STOPWORDS = frozenset(
-    """a an and are as at be been being but by can could did do does doing for from had has have
-    how i if in into is it its me my of on or our should so than that the their them then there
-    these they this those to was we were what when where which who whom why will with would you
-    your about between difference differ different explain tell describe mean means meaning
-    vs versus please show give define definition compare comparison work works use used using
-    one ones also more most other some such only own same very just there's what's it's""".split()
-)
-# Korean function-like nouns and question words that say nothing about the topic.
-KOREAN_STOPWORDS = frozenset(
-    (
-        "것 수 등 때 중 및 무엇 뭐 뭔가 어떤 어떻 어느 왜 어디 누구 언제 얼마 몇 개 가지 관련 "
-        "대해 대한 경우 차이 차이점 설명 의미 말 이 그 저 하 되 있 없 알 주 같 다르 보 정의 "
-        "역할 방법 뜻 특징 무슨 어떻게 해주 알려주 좀 정리 내용 개념 점 이유"
-    ).split()
-)
-# Control and zero-width characters, dropped from notes, fetched pages and questions alike.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
-_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
-
 _kiwi_lock = threading.Lock()
 
 
@@ -54,23 +33,7 @@ def get_kiwi() -> Kiwi:
     return Kiwi()
 
 
-_TERM_WITH_GLOSS = re.compile(r"^([가-힣]{2,20})\s*\(([^)]{2,60})\)$")
 _user_words: set[str] = set()
-
-
-def term_candidates(labels: list[str]) -> list[str]:
-    """Korean terms the notes define with a gloss ("레플리카셋(ReplicaSet)" -> "레플리카셋").
-
-    Kiwi does not know most loanword terms and glues them to the particle that follows
-    ("하이퍼바이저란" as one token), which hides them from BM25 and the coverage check.
-    """
-    found: dict[str, None] = {}
-    for label in labels:
-        for part in label.split(" > "):
-            match = _TERM_WITH_GLOSS.match(part.strip())
-            if match:
-                found.setdefault(match.group(1), None)
-    return sorted(found)
 
 
 def add_user_words(words: list[str]) -> None:
@@ -81,13 +44,6 @@ def add_user_words(words: list[str]) -> None:
             if word not in _user_words:
                 kiwi.add_user_word(word, "NNP", 0.0)
                 _user_words.add(word)
-
-
-def normalize(text: str) -> str:
-    """NFC (macOS writes decomposed Hangul), no control characters, single spaces per line."""
-    text = unicodedata.normalize("NFC", text)
-    text = CONTROL_CHARS.sub(" ", text)
-    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines()).strip()
 
 
 def morphemes(text: str) -> list[tuple[str, str]]:

@@ -1,0 +1,70 @@
+"""Answer text from passages: extractive (the default) or the refusal. The LLM composer's
+prompts and checks are in :mod:`rag.answer.llm`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from rag.answer.citations import Citation, citation_for
+from rag.answer.coverage import Coverage, Reason
+from rag.answer.passages import Passage
+from rag.answer.result import Answer
+from rag.config import AnswerSettings, RefusalSettings
+
+if TYPE_CHECKING:
+    from rag.retrieval import Hit
+
+REFUSAL_TEXT = "노트에 없는 내용입니다."
+# What a refusal adds for the reasons that name terms; {names} is the list.
+_REFUSAL_DETAIL = {
+    Reason.NAME_NOT_IN_NOTES: " ('{names}'은(는) 노트와 참고 자료에 나오지 않습니다.)",
+    Reason.NAME_NOT_EXPLAINED: " ('{names}'은(는) 지나가듯 언급될 뿐 설명은 없습니다.)",
+}
+
+
+def _bold(text: str, sentences: list[str]) -> str:
+    for sentence in sentences:
+        if len(sentence) >= 8 and sentence in text and f"**{sentence}**" not in text:
+            text = text.replace(sentence, f"**{sentence}**", 1)
+    return text
+
+
+def extractive_answer(
+    passages: list[Passage], tuning: AnswerSettings
+) -> tuple[str, list[Citation]]:
+    """Each passage under its section label, key sentence in bold, ending with its ``[n]``."""
+    parts, citations = [], []
+    for n, passage in enumerate(passages, start=1):
+        text = _bold(passage.text, passage.key)
+        citations.append(
+            citation_for(passage.hit, n, snippet=passage.text, limit=tuning.snippet_chars)
+        )
+        label = passage.hit.metadata.get("section") or passage.hit.metadata.get("title", "")
+        parts.append(f"**{label}**\n{text} [{n}]")
+    return "\n\n".join(parts), citations
+
+
+def refusal_answer(
+    question: str, ranked: list[Hit], coverage: Coverage, tuning: RefusalSettings
+) -> Answer:
+    """Say plainly that the notes don't cover it, why when we know, and what is nearby."""
+    topics: list[str] = []
+    for hit in ranked[: tuning.suggestion_window]:
+        label = hit.metadata.get("section") or hit.metadata.get("title", "")
+        label = label.split(" > ")[-1] if label else ""
+        if label and label not in topics:
+            topics.append(label)
+    topics = topics[: tuning.suggestions]
+    text = REFUSAL_TEXT
+    detail = _REFUSAL_DETAIL.get(coverage.reason)
+    if detail:
+        text += detail.format(names=", ".join(coverage.names))
+    if topics:
+        text += " 노트에서 다루는 가까운 주제: " + ", ".join(topics)
+    return Answer(question, text, True, [], mode="refusal", suggestions=topics, coverage=coverage)
+
+
+def stream_text(text: str, step: int) -> Iterator[str]:
+    for i in range(step, len(text) + step, step):
+        yield text[:i]

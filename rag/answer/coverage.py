@@ -1,0 +1,206 @@
+"""Do the notes cover the question? Signals, then a decision with a typed reason.
+
+Dense similarity alone cannot separate in-scope from near-miss questions (their ranges
+overlap), so the strongest signal is lexical: a *named* thing in the question (a Latin or
+proper-noun term: "NetworkPolicy", "Terraform", "GIL") that appears nowhere in the notes or
+references. Korean general nouns missing from the corpus are weaker evidence (paraphrases
+use them), so they count only as a share and together with modest similarity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from rag.config import RefusalSettings
+from rag.index.store import ChunkStore
+from rag.text import ENGLISH_STOPWORDS, key_terms
+
+if TYPE_CHECKING:
+    from rag.retrieval import Hit
+
+
+class Reason(Enum):
+    """Why a question was answered or refused; ``Coverage.names`` holds the terms involved."""
+
+    COVERED = "covered"
+    NOTHING_RETRIEVED = "nothing retrieved"
+    NO_TOPICAL_TERMS = "no topical terms"
+    NAME_NOT_IN_NOTES = "not in notes"  # a named thing the corpus never mentions
+    NAME_NOT_EXPLAINED = "not explained in notes"  # mentioned, but not where we'd answer from
+    LOW_SIMILARITY = "low similarity"
+    MANY_TERMS_MISSING = "many terms not in notes"
+    NO_SHARED_TERM = "top passages share no term with the question"
+
+
+@dataclass
+class Coverage:
+    terms: list[str]
+    missing: list[str]  # distinctive question terms found nowhere in the corpus
+    in_top: list[str]  # terms found in the top passages
+    dense_top: float
+    bm25_top: float
+    reason: Reason
+    names: list[str] = field(default_factory=list)  # the terms the reason is about
+
+    @property
+    def covered(self) -> bool:
+        return self.reason is Reason.COVERED
+
+    def describe(self) -> str:
+        """The reason in words, for logs and ``--debug``."""
+        if self.reason is Reason.LOW_SIMILARITY:
+            return f"{self.reason.value} {self.dense_top:.3f}"
+        if self.names:
+            return f"{self.reason.value}: {', '.join(self.names)}"
+        return self.reason.value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "terms": self.terms,
+            "missing": self.missing,
+            "in_top": self.in_top,
+            "dense_top": self.dense_top,
+            "bm25_top": self.bm25_top,
+            "covered": self.covered,
+            "reason": self.describe(),
+        }
+
+
+def text_has(text: str, term: str) -> bool:
+    """``term`` in lower-cased ``text``: a Latin word must start a word ("ml" is not in
+    "html") and a plural finds its singular; Hangul terms may sit inside compounds
+    ("레플리카" in "레플리카셋")."""
+    if re.fullmatch(r"[a-z0-9.\-]+", term):
+        stem = term[:-1] if len(term) > 3 and term.endswith("s") else term
+        return re.search(rf"(?<![a-z0-9]){re.escape(stem)}", text) is not None
+    return term in text
+
+
+def corpus_has(store: ChunkStore, term: str) -> bool:
+    return term in store.vocabulary or text_has(store.lower_text, term)
+
+
+def _is_distinctive(term: str) -> bool:
+    """Names and technical words (Latin script, digits, proper nouns) carry the topic; a Korean
+    general noun alone ("장점", "방법") does not decide coverage."""
+    return bool(re.search(r"[A-Za-z0-9]", term)) and term not in ENGLISH_STOPWORDS
+
+
+def is_english(question: str) -> bool:
+    """No Hangul at all: an English question about (mostly Korean) notes."""
+    return not re.search(r"[가-힣]", question)
+
+
+def _looks_like_name(term: str, question: str) -> bool:
+    """In an English question, a capitalised (not sentence-initial) or camel-case word, an
+    acronym or a word with digits names a thing; lower-case words are just the language."""
+    for match in re.finditer(r"[A-Za-z][A-Za-z0-9.\-]*", question):
+        word = match.group(0)
+        if word.lower() != term:
+            continue
+        before = question[: match.start()].rstrip()
+        sentence_start = not before or before[-1] in ".?!"
+        return bool(re.search(r"[A-Z].*[A-Z]|\d", word)) or (
+            word[0].isupper() and not sentence_start
+        )
+    return bool(re.search(r"\d", term))
+
+
+@dataclass
+class _Signals:
+    terms: list[str]
+    english: bool
+    missing: list[str]
+    in_top: list[str]
+    named: list[str]
+    unanswered: list[str]
+    dense_top: float
+    bm25_top: float
+    has_dense: bool
+
+
+def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSettings) -> _Signals:
+    terms = key_terms(question)
+    english = is_english(question)
+    missing = [x for x in terms if not corpus_has(store, x)]
+    top_text = " ".join(h.page_content.lower() for h in ranked[: t.term_window])
+    in_top = [x for x in terms if x in top_text]
+    window = ranked[: t.similarity_window]
+    dense_top = max((h.dense_score or 0.0 for h in window), default=0.0)
+    bm25_top = max((h.bm25_score or 0.0 for h in window), default=0.0)
+    if english:
+        named = [x for x in missing if _looks_like_name(x, question)]
+    else:
+        # Only Latin-script/digit terms count as names in a Korean question: Kiwi tags every
+        # unknown Hangul word NNP, and a transliteration ("호스티드" for "Hosted") is a
+        # paraphrase, not a new topic. Such words still count towards the missing share.
+        named = [x for x in missing if _is_distinctive(x)]
+    # A name the corpus has, but none of the passages we would answer from mention: the
+    # notes touch it somewhere in passing, and the answer would be about something else.
+    shown = " ".join(
+        f"{h.metadata.get('title', '')} {h.page_content}" for h in ranked[: t.name_window]
+    ).lower()
+    # Not for English questions: their passages name the thing in Korean ("ReplicaSet" is
+    # "레플리카셋" in the notes), so a missing Latin spelling says nothing there.
+    unanswered = [
+        x
+        for x in terms
+        if not english and x not in missing and _is_distinctive(x) and not text_has(shown, x)
+    ]
+    has_dense = any(h.dense_score is not None for h in ranked)
+    return _Signals(
+        terms, english, missing, in_top, named, unanswered, dense_top, bm25_top, has_dense
+    )
+
+
+def _decide(s: _Signals, t: RefusalSettings, nothing: bool) -> tuple[Reason, list[str]]:
+    if not s.has_dense:
+        # BM25-only ranking has no similarity: decide on the lexical signals alone.
+        t = RefusalSettings(
+            **{**t.__dict__, "dense_min": 0.0, "dense_min_en": 0.0, "dense_confident": 0.0}
+        )
+        override = 2.0
+    else:
+        override = t.dense_override
+    if nothing:
+        return Reason.NOTHING_RETRIEVED, []
+    if not s.terms and s.dense_top < override:
+        return Reason.NO_TOPICAL_TERMS, []
+    if s.named and s.dense_top < override:
+        return Reason.NAME_NOT_IN_NOTES, s.named
+    if s.unanswered and s.dense_top < override:
+        return Reason.NAME_NOT_EXPLAINED, s.unanswered
+    if s.english:
+        # No missing-share rule: an English question about Korean notes is expected to use
+        # words the notes don't contain.
+        if s.dense_top < t.dense_min_en:
+            return Reason.LOW_SIMILARITY, []
+        return Reason.COVERED, []
+    if s.dense_top < t.dense_min:
+        return Reason.LOW_SIMILARITY, []
+    share = len(s.missing) / max(1, len(s.terms))
+    if share > t.missing_share and s.dense_top < t.dense_confident:
+        return Reason.MANY_TERMS_MISSING, s.missing
+    if s.terms and not s.in_top and s.dense_top < t.dense_confident:
+        return Reason.NO_SHARED_TERM, []
+    return Reason.COVERED, []
+
+
+def assess(
+    question: str, ranked: list[Hit], store: ChunkStore, thresholds: RefusalSettings
+) -> Coverage:
+    """Decide whether the corpus covers the question (see the module docstring)."""
+    s = _signals(question, ranked, store, thresholds)
+    reason, names = _decide(s, thresholds, nothing=not ranked)
+    return Coverage(
+        s.terms,
+        s.missing,
+        s.in_top,
+        round(s.dense_top, 4),
+        round(s.bm25_top, 3),
+        reason,
+        names,
+    )

@@ -1,0 +1,171 @@
+"""Which text of the ranked sections the answer shows.
+
+Answer from the focused passage of the best section, not from single sentences (a field and
+its default sit in neighbouring sentences; lists get cut) and not from whole long sections
+(too long to study from). A second section joins for comparisons, or when it covers question
+terms the first lacks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from langchain_core.documents import Document
+
+from rag.config import AnswerSettings
+from rag.index.store import ChunkStore, body_of
+from rag.text import split_sentences, tokenize
+
+if TYPE_CHECKING:
+    from rag.retrieval import Hit
+
+_COMPARISON = re.compile(
+    r"차이|비교|다른 ?점|다른가|다르|공통점|vs\.?|versus|differ|compare|comparison|contrast",
+    re.IGNORECASE,
+)
+_LIST_Q = re.compile(
+    r"종류|유형|목록|나열|무엇무엇|어떤 것들|기능들|모두|what are|list|types", re.I
+)
+
+
+@dataclass
+class Passage:
+    docs: list[Document]  # consecutive chunks of one section
+    hit: Document
+    text: str
+    key: list[str]  # key sentences to mark bold
+
+    @property
+    def shown(self) -> str:
+        """What the student sees of a passage: its breadcrumb line, then the text."""
+        return self.hit.page_content.split("\n", 1)[0] + "\n" + self.text
+
+
+def _idf(store: ChunkStore, token: str) -> float:
+    n = max(1, len(store.docs))
+    df = store.vocabulary.get(token, 0)
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+def _score(tokens: frozenset[str], q_tokens: set[str], store: ChunkStore) -> float:
+    return sum(_idf(store, t) for t in tokens & q_tokens)
+
+
+def _body_tokens(store: ChunkStore, doc: Document) -> frozenset[str]:
+    key = ("body", doc.metadata["chunk_id"])
+    if key not in store.analysed:
+        store.analysed[key] = frozenset(tokenize(body_of(doc)))
+    return store.analysed[key]
+
+
+def _sentences(store: ChunkStore, doc: Document) -> list[tuple[str, frozenset[str]]]:
+    """The chunk body's sentences (list bullets dropped) with their tokens."""
+    key = ("sentences", doc.metadata["chunk_id"])
+    if key not in store.analysed:
+        store.analysed[key] = [
+            (sentence, frozenset(tokenize(sentence)))
+            for line in body_of(doc).splitlines()
+            for sentence in split_sentences(line.lstrip("- "))
+        ]
+    return store.analysed[key]
+
+
+def _window(
+    section: list[Document], hit_ids: set[str], store: ChunkStore, q_tokens: set[str], budget: int
+) -> list[Document]:
+    """Consecutive chunks around the hit: grow towards the section's other hits first, then
+    to the neighbour that shares more with the question, while within budget."""
+    ids = [d.metadata["chunk_id"] for d in section]
+    idx = [i for i, cid in enumerate(ids) if cid in hit_ids] or [0]
+    lo = hi = idx[0]
+    size = len(body_of(section[lo]))
+    while True:
+        options = []
+        if lo > 0:
+            options.append(lo - 1)
+        if hi < len(section) - 1:
+            options.append(hi + 1)
+        options = [o for o in options if size + len(body_of(section[o])) <= budget]
+        if not options:
+            break
+        best = max(
+            options,
+            key=lambda o: (
+                ids[o] in hit_ids,
+                _score(_body_tokens(store, section[o]), q_tokens, store),
+                -o,
+            ),
+        )
+        size += len(body_of(section[best]))
+        lo, hi = min(lo, best), max(hi, best)
+    return section[lo : hi + 1]
+
+
+def build_passage(
+    hit: Document,
+    hits_in_section: list[Document],
+    store: ChunkStore,
+    q_tokens: set[str],
+    tuning: AnswerSettings,
+    list_question: bool = False,
+) -> Passage:
+    section = store.section_docs(hit)
+    total = sum(len(body_of(d)) for d in section)
+    budget = tuning.passage_budget
+    if total <= budget or (list_question and total <= tuning.list_budget_factor * budget):
+        chosen = section
+    else:
+        hit_ids = {d.metadata["chunk_id"] for d in hits_in_section}
+        chosen = _window(section, hit_ids, store, q_tokens, budget)
+    text = "\n".join(body_of(d) for d in chosen)
+    scored = sorted(
+        ((s, _score(toks, q_tokens, store)) for d in chosen for s, toks in _sentences(store, d)),
+        key=lambda x: x[1],
+        reverse=True,
+    )
+    key = [s for s, score in scored[: tuning.key_sentences] if score > 0]
+    return Passage(chosen, hit, text, key)
+
+
+def select_passages(
+    question: str, ranked: list[Hit], store: ChunkStore, k: int, tuning: AnswerSettings
+) -> list[Passage]:
+    """The best section's focused passage, plus a second section for comparisons or when the
+    runner-up section answers parts of the question the first does not."""
+    q_tokens = set(tokenize(question))
+    top = ranked[:k]
+    if not top:
+        return []
+    comparison = bool(_COMPARISON.search(question))
+    list_question = bool(_LIST_Q.search(question))
+
+    def passage(hit: Hit) -> Passage:
+        # A section's other candidate chunks steer which part of it the passage shows.
+        others = [c for c in hit.section_hits if c != hit.chunk_id]
+        docs = [hit.doc, *(store.by_id[c] for c in others if c in store.by_id)]
+        return build_passage(hit.doc, docs, store, q_tokens, tuning, list_question)
+
+    passages = [passage(top[0])]
+    # The breadcrumb is shown with the passage, so its terms count as answered too.
+    covered = set(tokenize(passages[0].shown)) & q_tokens
+    best_score = top[0].score
+    limit = tuning.max_passages_comparison if comparison else tuning.max_passages
+    for hit in top[1:]:
+        if len(passages) >= limit:
+            break
+        candidate = passage(hit)
+        adds = (set(tokenize(candidate.shown)) & q_tokens) - covered
+        close = hit.score >= tuning.second_passage_ratio * best_score
+        if candidate.text.strip() == passages[0].text.strip():
+            continue
+        if (
+            (comparison and adds)
+            or (close and adds)
+            or (comparison and len(passages) < 2 and close)
+        ):
+            passages.append(candidate)
+            covered |= adds
+    return passages

@@ -1,0 +1,61 @@
+"""Chroma, the dense half of the index: embedded ``PersistentClient`` by default, or
+``HttpClient`` to a ``chroma run`` server when ``TIL_CHROMA_URL`` is set (several users, one
+index)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from rag.config import Settings
+
+if TYPE_CHECKING:
+    import chromadb
+    from langchain_chroma import Chroma
+    from langchain_core.embeddings import Embeddings
+
+
+def open_chroma_client(settings: Settings) -> chromadb.ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    path = Path(settings.index_dir) / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def open_vectorstore(
+    settings: Settings, embeddings: Embeddings, client: chromadb.ClientAPI | None = None
+) -> Chroma:
+    from langchain_chroma import Chroma
+
+    tuning = settings.index
+    store = Chroma(
+        collection_name=settings.collection,
+        embedding_function=embeddings,
+        client=client or open_chroma_client(settings),
+        # Vectors are L2-normalised; cosine distance makes scores comparable across backends.
+        collection_configuration={
+            "hnsw": {
+                "space": "cosine",
+                "ef_construction": tuning.hnsw_ef_construction,
+                "ef_search": tuning.hnsw_ef_search,
+            }
+        },
+    )
+    # A narrow ef_search made answers change from run to run (see IndexSettings); collections
+    # made before get the wider search too.
+    collection = store._collection
+    if collection.configuration.get("hnsw", {}).get("ef_search", 0) < tuning.hnsw_ef_search:
+        collection.modify(configuration={"hnsw": {"ef_search": tuning.hnsw_ef_search}})
+    return store

@@ -1,0 +1,66 @@
+"""The one Korean text layer: Kiwi analysis, the term parser, normalisation, word lists.
+
+Import from here; the submodules are the layer's seams (``kiwi``, ``terms``, ``normalize``,
+``wordlists``).
+"""
+
+from rag.text.dates import date_in
+from rag.text.kiwi import (
+    CONTENT_TAGS,
+    NOUN_TAGS,
+    add_user_words,
+    get_kiwi,
+    key_terms,
+    morphemes,
+    split_sentences,
+    tokenize,
+)
+from rag.text.normalize import CONTROL_CHARS, compact, match_form, normalize
+from rag.text.terms import (
+    SEPARATOR,
+    Label,
+    breadcrumb,
+    has_batchim,
+    heading_names,
+    josa,
+    parse_label,
+    short_name,
+    term_candidates,
+    topic_names,
+)
+from rag.text.wordlists import (
+    ENGLISH_STOPWORDS,
+    GENERIC_HEADINGS,
+    KOREAN_STOPWORDS,
+    is_generic_heading,
+)
+
+__all__ = [
+    "CONTENT_TAGS",
+    "CONTROL_CHARS",
+    "ENGLISH_STOPWORDS",
+    "GENERIC_HEADINGS",
+    "KOREAN_STOPWORDS",
+    "NOUN_TAGS",
+    "SEPARATOR",
+    "Label",
+    "add_user_words",
+    "breadcrumb",
+    "compact",
+    "date_in",
+    "get_kiwi",
+    "has_batchim",
+    "heading_names",
+    "is_generic_heading",
+    "josa",
+    "key_terms",
+    "match_form",
+    "morphemes",
+    "normalize",
+    "parse_label",
+    "short_name",
+    "split_sentences",
+    "term_candidates",
+    "tokenize",
+    "topic_names",
+]

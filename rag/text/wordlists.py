@@ -1,0 +1,42 @@
+"""Word lists, each with where it came from. Only general properties of the language or of
+note-taking live here: never a word of one corpus's topics.
+"""
+
+from __future__ import annotations
+
+from rag.text.normalize import compact
+
+# Kiwi tags English function words as SL (content); without this list English questions look
+# like they are full of terms the notes never use. Source: the common English function words
+# plus the question verbs seen in English study questions ("explain", "difference").
+ENGLISH_STOPWORDS = frozenset(
+    """a an and are as at be been being but by can could did do does doing for from had has have
+    how i if in into is it its me my of on or our should so than that the their them then there
+    these they this those to was we were what when where which who whom why will with would you
+    your about between difference differ different explain tell describe mean means meaning
+    vs versus please show give define definition compare comparison work works use used using
+    one ones also more most other some such only own same very just there's what's it's""".split()
+)
+# Korean function-like nouns and question words that say nothing about the topic. Source:
+# Kiwi's analysis of question templates ("…의 차이점은 무엇인가요?", "…에 대해 설명해 줘").
+KOREAN_STOPWORDS = frozenset(
+    (
+        "것 수 등 때 중 및 무엇 뭐 뭔가 어떤 어떻 어느 왜 어디 누구 언제 얼마 몇 개 가지 관련 "
+        "대해 대한 경우 차이 차이점 설명 의미 말 이 그 저 하 되 있 없 알 주 같 다르 보 정의 "
+        "역할 방법 뜻 특징 무슨 어떻게 해주 알려주 좀 정리 내용 개념 점 이유"
+    ).split()
+)
+# Headings that organise a note or a page but name no concept: note-template and diary
+# headings (TIL templates, KPT retrospectives) and documentation furniture (예시, 장점, 개요).
+# Never a quiz term, a distractor or an example question. Stored compacted (see ``compact``).
+_GENERIC_HEADING_WORDS = """
+    예시 예제 용어 동기 단점 장점 대안 구성 개요 참고 경고 주의 노트 소개 요약 정리 배경 목적
+    설명 유스케이스 전제조건 전제조건들 다음내용 개념정리 개념 API오브젝트 사용방법 문제해결
+    오늘의회고 스크럼 회고 느낀점 til tiltemplate template 날짜 참고자료 참고링크 오늘배운것
+    학습목표 todo 할일 내일할일 메모 질문 keep problem try references reference summary notes
+""".split()
+GENERIC_HEADINGS = frozenset(compact(w) for w in _GENERIC_HEADING_WORDS)
+
+
+def is_generic_heading(label: str) -> bool:
+    return compact(label) in GENERIC_HEADINGS
