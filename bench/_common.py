@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import PROJECT_ROOT, Settings
-from rag.evaluate import percentile
+from rag.eval.metrics import percentile
 from tests.loopback import serve_directory
 
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"

@@ -4,7 +4,7 @@ gold set. Writes bench/results/quality.json (and, with --report, docs/eval-repor
     python bench/quality.py --index /tmp/evalidx          # an existing note + six pages index
     python bench/quality.py --build /tmp/bench-quality    # build one from the fixture site
 
-The metric definitions live in rag/evaluate.py; this script only chooses what to compare.
+The metric definitions live in rag/eval/metrics.py; this script only chooses what to compare.
 """
 
 from __future__ import annotations
@@ -24,14 +24,9 @@ from bench._common import (  # noqa: E402
     write_result,
 )
 from rag.config import load_settings  # noqa: E402
-from rag.evaluate import (  # noqa: E402
-    evaluate,
-    load_gold,
-    parse_retrievers,
-    plot_hitk,
-    render_tables,
-    write_report,
-)
+from rag.eval.gold import load_gold  # noqa: E402
+from rag.eval.report import plot_hitk, render_tables, write_report  # noqa: E402
+from rag.eval.runners import evaluate, parse_retrievers  # noqa: E402
 
 CONFIGS = ("hybrid", "hybrid-rrf", "dense", "bm25", "baseline")
 
@@ -56,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     build_seconds = None
     if args.build:
-        from ingest.index import sync_index
+        from ingest.sync import sync_index
 
         root = Path(args.build)
         copy_seed_note(root / "corpus")

@@ -39,7 +39,7 @@ from bench._common import (  # noqa: E402
     write_result,
 )
 from rag.config import Settings  # noqa: E402
-from rag.evaluate import load_gold  # noqa: E402
+from rag.eval.gold import load_gold  # noqa: E402
 
 START = date(2020, 1, 1)
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
@@ -133,13 +133,14 @@ def count_chunks(settings: Settings) -> int:
     total = 0
     for path in discover_notes(settings.corpus_dir):
         note = parse_note(path, settings.corpus_dir)
-        total += len(chunk_note(note, settings.index.chunk_target_chars, settings.index.chunk_max_chars))
+        index = settings.index
+        total += len(chunk_note(note, index.chunk_target_chars, index.chunk_max_chars))
     return total
 
 
 def measure(settings: Settings, queries: list[str], label: str, console: Console) -> dict:
     """Index the corpus from scratch, then time hybrid answers over ``queries``."""
-    from ingest.index import sync_index
+    from ingest.sync import sync_index
     from rag.assistant import Assistant
 
     console.print(f"[bold]{label}[/bold]: indexing {settings.corpus_dir} …")

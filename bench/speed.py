@@ -32,7 +32,7 @@ from bench._common import (  # noqa: E402
     write_result,
 )
 from rag.config import PROJECT_ROOT, Settings  # noqa: E402
-from rag.evaluate import load_gold  # noqa: E402
+from rag.eval.gold import load_gold  # noqa: E402
 
 PHASES = ("fetch", "parse", "chunk", "embed", "tokenize", "write")
 
@@ -56,7 +56,7 @@ print(json.dumps({"import_s": t_import - t0, "ui_s": t_ui - t0, "warm_s": t_warm
 
 
 def ingest_run(settings: Settings) -> dict[str, Any]:
-    from ingest.index import sync_index
+    from ingest.sync import sync_index
 
     t0 = time.perf_counter()
     report = sync_index(settings)

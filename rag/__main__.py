@@ -12,9 +12,9 @@ def main(argv: list[str] | None = None) -> int:
     from rag import cli_ask
 
     cli_ask.add_arguments(sub.add_parser("ask", help="answer a question from the notes"))
-    from rag import evaluate
+    from rag.eval import cli as eval_cli
 
-    evaluate.add_arguments(sub.add_parser("eval", help="evaluate on a gold question set"))
+    eval_cli.add_arguments(sub.add_parser("eval", help="evaluate on a gold question set"))
     from rag import quiz
 
     quiz.add_arguments(sub.add_parser("quiz", help="quiz yourself on the notes"))
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "ask":
         return cli_ask.main(args)
     if args.command == "eval":
-        return evaluate.main(args)
+        return eval_cli.main(args)
     return 2
 
 

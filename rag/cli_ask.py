@@ -1,4 +1,7 @@
-"""``python -m rag ask``: one question, answered from the index, with citations."""
+"""``python -m rag ask``: one question, answered from the index, with citations.
+
+The ``quiz`` and ``eval`` commands live with their features (``rag.quiz.cli``, ``rag.eval.cli``).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,9 @@ def main(args: argparse.Namespace) -> int:
     from rag.config import load_settings
 
     try:
-        settings = load_settings(index_dir=args.index, k=args.k, retriever=args.retriever)
+        settings = load_settings(
+            index_dir=args.index, retrieval={"k": args.k, "mode": args.retriever}
+        )
     except ValueError as exc:
         return _fail(args, str(exc), 2)
     assistant = Assistant(settings)

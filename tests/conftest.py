@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rag.config import Settings
+from rag.config import FetchSettings, Settings
 from tests.loopback import serve_directory
 
 # ============================================================================ web fixtures
@@ -38,7 +38,7 @@ def web_settings(tmp_path: Path, fixture_site: str) -> Settings:
         # Keep everything a test writes inside tmp_path, never in the project's own index.
         index_dir=tmp_path / "index",
         review_db=tmp_path / "index" / "reviews.sqlite3",
-        fetch_timeout=2.0,
+        fetch=FetchSettings(timeout=2.0),
     )
 
 
@@ -54,7 +54,7 @@ SEED_NOTE = PROJECT_DIR / "corpus" / "2025-02-11.md"
 
 def _indexed(root: Path, **extra: Any) -> Settings:
     """Copy the seed note into ``root/corpus``, index it for real, return the settings."""
-    from ingest.index import sync_index
+    from ingest.sync import sync_index
 
     corpus = root / "corpus"
     corpus.mkdir()
@@ -84,8 +84,18 @@ def full_settings(tmp_path_factory: pytest.TempPathFactory, fixture_site: str) -
         tmp_path_factory.mktemp("full"),
         url_rewrites=(("https://kubernetes.io/", fixture_site),),
         allow_private_hosts=True,
-        fetch_timeout=2.0,
+        fetch=FetchSettings(timeout=2.0),
     )
+
+
+@pytest.fixture(scope="session")
+def assistant(seed_settings: Settings) -> Any:
+    """A warmed Assistant over the seed index, shared by the answer and retrieval tests."""
+    from rag.assistant import Assistant
+
+    warmed = Assistant(seed_settings)
+    warmed.warm()
+    return warmed
 
 
 # ==================================================================== end index fixtures

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-# Shares the app (and its index build) with tests/test_app.py when both run in one session.
-from test_app import LiveApp, close_live_app, shared_live_app
+# Shares the app (and its index build) with the other UI tests when they run in one session.
+from test_app import LiveApp, live_app_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,10 +33,8 @@ WAIT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    live = shared_live_app(lambda: tmp_path_factory.mktemp("app"))
-    yield live
-    close_live_app()
+def live(request: pytest.FixtureRequest) -> LiveApp:
+    return live_app_for(request)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,164 @@
+"""Everything the index should hold, from the corpus folder and the pages its notes link to:
+chunks, the sources whose old chunks must be kept, and a status row per source."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langchain_core.documents import Document
+
+from ingest.chunking import chunk_note, chunk_reference
+from ingest.notes import Note, NoteError, discover_notes, parse_note, source_of
+from ingest.report import IngestReport
+from ingest.web import FetchResult, PageFetcher
+from rag.config import Settings
+
+Status = dict[str, dict[str, Any]]
+
+
+def _collect_links(notes: list[Note]) -> dict[str, list[tuple[str, str]]]:
+    """URL -> [(note source, anchor text), ...] in first-seen order, without repeats."""
+    links: dict[str, list[tuple[str, str]]] = {}
+    for note in notes:
+        for link in note.links:
+            entry = (note.source, link.text)
+            entries = links.setdefault(link.url, [])
+            if entry not in entries:
+                entries.append(entry)
+    return links
+
+
+def _linked_from(entries: list[tuple[str, str]]) -> str:
+    """``"a.md: anchor; b.md"``: where a page is linked from, as shown to users and stored."""
+    return "; ".join(f"{source}: {text}" if text else source for source, text in entries)
+
+
+def _read_notes(settings: Settings, report: IngestReport) -> tuple[list[Note], set[str]]:
+    notes: list[Note] = []
+    failed_sources: set[str] = set()
+    for path in discover_notes(settings.corpus_dir):
+        try:
+            notes.append(parse_note(path, settings.corpus_dir))
+        except NoteError as exc:
+            report.notes_failed.append({"source": exc.source, "reason": exc.reason})
+            failed_sources.add(exc.source)
+        except Exception as exc:  # a parser bug must not cost the student the other notes
+            source = source_of(path, settings.corpus_dir)
+            report.notes_failed.append({"source": source, "reason": f"parse error: {exc}"})
+            failed_sources.add(source)
+    report.notes = len(notes)
+    return notes, failed_sources
+
+
+def _note_chunks(
+    notes: list[Note], settings: Settings, report: IngestReport
+) -> tuple[list[Document], Status]:
+    docs: list[Document] = []
+    status: Status = {}
+    tuning = settings.index
+    for note in notes:
+        note_docs = chunk_note(note, tuning.chunk_target_chars, tuning.chunk_max_chars)
+        docs.extend(note_docs)
+        status[note.source] = {
+            "kind": "note",
+            "title": note.title,
+            "date": note.date,
+            "state": "indexed",
+            "chunks": len(note_docs),
+            "reason": "",
+        }
+    for row in report.notes_failed:
+        status[row["source"]] = {
+            "kind": "note",
+            "title": row["source"],
+            "date": "",
+            "state": "failed",
+            "chunks": 0,
+            "reason": row["reason"],
+        }
+    return docs, status
+
+
+def _reference_chunks(
+    result: FetchResult,
+    entries: list[tuple[str, str]],
+    date: str,
+    settings: Settings,
+    report: IngestReport,
+) -> tuple[list[Document], dict[str, Any]]:
+    """A fetched page's chunks and status row; a failed page has none (its old chunks stay)."""
+    first_note, first_anchor = entries[0]
+    linked_from = _linked_from(entries)
+    if result.status == "failed" or not result.text.strip():
+        reason = result.reason or "no text could be extracted"
+        report.failed.append({"url": result.url, "reason": reason})
+        return [], {
+            "kind": "reference",
+            # The note's anchor text names a dead link better than its URL does.
+            "title": result.title or first_anchor or first_note,
+            "state": "failed",
+            "chunks": 0,
+            "reason": reason,
+            "linked_from": linked_from,
+        }
+    if result.status == "cached":
+        report.cached += 1
+    else:
+        report.fetched += 1
+    tuning = settings.index
+    ref_docs = chunk_reference(
+        result.url,
+        result.title,
+        result.text,
+        linked_from,
+        date,
+        tuning.chunk_target_chars,
+        tuning.chunk_max_chars,
+    )
+    return ref_docs, {
+        "kind": "reference",
+        "title": result.title,
+        "state": result.status,
+        "chunks": len(ref_docs),
+        "reason": result.reason,
+        "linked_from": linked_from,
+        "fetched_at": result.fetched_at,
+    }
+
+
+def build_chunks(
+    settings: Settings, report: IngestReport, progress: bool = False
+) -> tuple[list[Document], set[str], Status]:
+    """Read notes, fetch references, chunk everything.
+
+    Returns the chunks, the sources whose previous chunks must be kept (a note that failed
+    to read, a page that failed to fetch), and a status row per source for the library view.
+    """
+    t0 = time.perf_counter()
+    notes, keep_sources = _read_notes(settings, report)
+    report.timings["parse"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    docs, status = _note_chunks(notes, settings, report)
+    # Recorded after "fetch" together with the reference pages, so the key order stays.
+    note_chunk_seconds = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    links = _collect_links(notes)
+    dates = {n.source: n.date for n in notes}
+    with PageFetcher(settings) as fetcher:
+        results = fetcher.fetch_many(list(links), progress=progress)
+    report.timings["fetch"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for result in results:
+        entries = links[result.url]
+        ref_docs, row = _reference_chunks(
+            result, entries, dates.get(entries[0][0], ""), settings, report
+        )
+        if row["state"] == "failed":
+            keep_sources.add(result.url)
+        docs.extend(ref_docs)
+        status[result.url] = row
+    report.timings["chunk"] = note_chunk_seconds + time.perf_counter() - t0
+    return docs, keep_sources, status

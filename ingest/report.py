@@ -1,0 +1,42 @@
+"""What an ingest run did: the ``ingest --json`` payload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class IngestReport:
+    notes: int = 0
+    notes_failed: list[dict[str, str]] = field(default_factory=list)
+    fetched: int = 0
+    cached: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    added: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    total: int = 0
+    rebuilt: bool = False
+    rebuild_reason: str = ""
+    embedding: str = ""
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "notes": self.notes,
+            "notes_failed": self.notes_failed,
+            "references": {"fetched": self.fetched, "cached": self.cached, "failed": self.failed},
+            "chunks": {
+                "added": self.added,
+                "deleted": self.deleted,
+                "unchanged": self.unchanged,
+                "total": self.total,
+            },
+            "rebuilt": self.rebuilt,
+            "rebuild_reason": self.rebuild_reason,
+            "embedding": self.embedding,
+            "seconds": round(self.seconds, 3),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }

