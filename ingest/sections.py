@@ -134,21 +134,27 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             for j in range(i + 1, close):
                 if tokens[j].type == "inline" and tokens[j].map:
                     links.extend(_links_of(tokens[j]))
-            kind = {"blockquote_open": "quote", "table_open": "table"}.get(tok.type, "paragraph")
-            body = "\n".join(lines[start:end])
-            if kind == "quote":
-                body = re.sub(r"^\s*>\s?", "", body, flags=re.M)
-            if kind != "table":
-                # A soft line break inside a paragraph is a space: hard-wrapped sources
-                # (the kubernetes.io pages) would otherwise split sentences in two.
-                body = " ".join(line.strip() for line in body.splitlines())
-            cleaned = clean_inline(body) if kind != "table" else normalize(body)
-            if cleaned:
-                current().blocks.append(Block(kind, cleaned, start + 1, end))
+            block = _prose_block(tok.type, lines, start, end)
+            if block is not None:
+                current().blocks.append(block)
             i = close + 1
             continue
         i += 1
     return ParsedMarkdown([s for s in sections if s.blocks or s.headings], links)
+
+
+def _prose_block(token_type: str, lines: list[str], start: int, end: int) -> Block | None:
+    """A paragraph, blockquote, table or HTML block as one block of cleaned text."""
+    kind = {"blockquote_open": "quote", "table_open": "table"}.get(token_type, "paragraph")
+    body = "\n".join(lines[start:end])
+    if kind == "quote":
+        body = re.sub(r"^\s*>\s?", "", body, flags=re.M)
+    if kind != "table":
+        # A soft line break inside a paragraph is a space: hard-wrapped sources (the
+        # kubernetes.io pages) would otherwise split sentences in two.
+        body = " ".join(line.strip() for line in body.splitlines())
+    cleaned = clean_inline(body) if kind != "table" else normalize(body)
+    return Block(kind, cleaned, start + 1, end) if cleaned else None
 
 
 def normalize_code(code: str) -> str:

@@ -7,6 +7,7 @@ reads one consistent snapshot).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Generator, Iterator
@@ -21,9 +22,10 @@ from rag.answer.passages import select_passages
 from rag.answer.question import clean_question
 from rag.answer.result import Answer
 from rag.config import RefusalSettings, Settings, load_settings
+from rag.digest import digest_answer, is_digest_question
 from rag.index.store import ChunkStore, load_chunk_store
 from rag.retrieval import Hit, HybridRetriever
-from rag.text import date_in, tokenize
+from rag.text import DateSpan, find_dates, tokenize
 
 History = list[tuple[str, str]]
 
@@ -98,7 +100,7 @@ class Assistant:
         self,
         mode: str | None = None,
         k: int | None = None,
-        date: str = "",
+        dates: frozenset[str] = frozenset(),
         store: ChunkStore | None = None,
         fusion: str | None = None,
     ) -> HybridRetriever:
@@ -113,7 +115,7 @@ class Assistant:
             tuning=tuning,
             mode=mode,
             k=k or tuning.k,
-            date=date,
+            dates=dates,
         )
 
     def _condense(self, question: str, history: History, store: ChunkStore) -> str:
@@ -128,16 +130,21 @@ class Assistant:
                 pass
         return contextual_query(question, history, store, carry)
 
-    def _date_filter(self, question: str, history: History, store: ChunkStore) -> str:
-        date = date_in(question)
-        if not date and "그날" in question:
+    def _dates(
+        self, question: str, history: History, store: ChunkStore
+    ) -> tuple[DateSpan | None, frozenset[str]]:
+        """The span a question names (or, for "그날"/"that day", the previous question named)
+        and the note dates inside it. Years and "this week" count from the newest note."""
+        anchor = store.newest_date
+        span = find_dates(question, anchor)
+        if span is None and re.search(r"그날|그 날|that day", question, re.I):
             for user, _ in reversed(history):
-                date = date_in(user)
-                if date:
+                span = find_dates(user, anchor)
+                if span:
                     break
-        if date and any(d.metadata.get("date") == date for d in store.docs):
-            return date
-        return ""
+        if span is None:
+            return None, frozenset()
+        return span, frozenset(d for d in store.note_dates if span.contains(d))
 
     # ---------------------------------------------------------------- answers
     def ask(
@@ -173,8 +180,17 @@ class Assistant:
             timings["condense"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
-        date = self._date_filter(search_query, history, store)
-        retriever = self.retriever(mode=mode, k=k, date=date, store=store, fusion=fusion)
+        span, dates = self._dates(search_query, history, store)
+        if is_digest_question(search_query, span):
+            final = digest_answer(
+                question, store, sorted(dates), self.settings.digest, self.settings.structure
+            )
+            timings["digest"] = timings["total"] = (time.perf_counter() - t_start) * 1000
+            final.timings_ms = timings
+            final.search_query = search_query
+            yield final
+            return
+        retriever = self.retriever(mode=mode, k=k, dates=dates, store=store, fusion=fusion)
         ranked = retriever.rank(search_query)
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
 

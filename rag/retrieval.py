@@ -116,7 +116,8 @@ class HybridRetriever(BaseRetriever):
     tuning: RetrievalSettings = RetrievalSettings()
     mode: str = "hybrid"
     k: int = 5
-    date: str = ""  # only chunks of notes (and their references) of this date
+    # Only chunks of notes (and their references) of these dates; empty means all.
+    dates: frozenset[str] = frozenset()
     reranker: Reranker | None = None
 
     # ----------------------------------------------------------------- the two lists
@@ -127,17 +128,21 @@ class HybridRetriever(BaseRetriever):
         if bm25 is None or not tokens:
             return [], None
         scores = bm25.get_scores(tokens)
-        if self.date:
+        if self.dates:
             # Filter before the top-k cut, as Chroma does for the dense list: otherwise other
             # days' chunks can fill all fetch_k places and leave the asked day with none.
-            dated = np.array([d.metadata.get("date") == self.date for d in self.store.docs])
+            dated = np.array([d.metadata.get("date") in self.dates for d in self.store.docs])
             scores = np.where(dated, scores, 0.0)
         order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
         top = [i for i in order[: self.tuning.fetch_k] if scores[i] > 0]
         return [(self.store.docs[i].metadata["chunk_id"], float(scores[i])) for i in top], scores
 
     def _dense(self, vector: list[float]) -> list[tuple[str, float]]:
-        where = {"date": self.date} if self.date else None
+        where: dict[str, Any] | None = None
+        if len(self.dates) == 1:
+            where = {"date": next(iter(self.dates))}
+        elif self.dates:
+            where = {"date": {"$in": sorted(self.dates)}}
         hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
             vector, k=min(self.tuning.fetch_k, len(self.store.docs)), filter=where
         )

@@ -9,11 +9,13 @@ from the stored tokens once per load, never per query.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +65,22 @@ class ChunkStore:
         for docs in grouped.values():
             docs.sort(key=lambda d: d.metadata.get("position", 0))
         return dict(grouped)
+
+    @cached_property
+    def note_dates(self) -> frozenset[str]:
+        return frozenset(
+            d.metadata["date"]
+            for d in self.docs
+            if d.metadata.get("kind") == "note" and d.metadata.get("date")
+        )
+
+    @cached_property
+    def newest_date(self) -> date | None:
+        """The journal's "today": relative dates in questions count from its newest note."""
+        for iso in sorted(self.note_dates, reverse=True):
+            with contextlib.suppress(ValueError):
+                return date.fromisoformat(iso)
+        return None
 
     @cached_property
     def bm25(self) -> BM25Okapi | None:

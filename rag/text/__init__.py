@@ -4,7 +4,7 @@ Import from here; the submodules are the layer's seams (``kiwi``, ``terms``, ``n
 ``wordlists``).
 """
 
-from rag.text.dates import date_in
+from rag.text.dates import DATE_WORDS, DateSpan, date_in, find_dates, strip_dates
 from rag.text.kiwi import (
     CONTENT_TAGS,
     NOUN_TAGS,
@@ -38,6 +38,8 @@ from rag.text.wordlists import (
 __all__ = [
     "CONTENT_TAGS",
     "CONTROL_CHARS",
+    "DATE_WORDS",
+    "DateSpan",
     "ENGLISH_STOPWORDS",
     "GENERIC_HEADINGS",
     "KOREAN_STOPWORDS",
@@ -48,6 +50,8 @@ __all__ = [
     "breadcrumb",
     "compact",
     "date_in",
+    "find_dates",
+    "strip_dates",
     "get_kiwi",
     "has_batchim",
     "heading_names",

@@ -1,16 +1,278 @@
-"""Dates written in questions: the journal's index."""
+"""Dates written in questions: the journal's index.
+
+A question may name a day in many ways (``2025-03-04``, ``2025년 3월 4일``, ``3월 4일``,
+``3/4``, ``Mar 4``, ``April 4, 2025``), a week (``이번 주``, ``지난주``, ``2월 둘째 주``,
+``this week``), a month (``3월에``, ``in March``) or a span (``3월 4일부터 3월 10일까지``).
+:func:`find_dates` turns it into a :class:`DateSpan` of ISO dates. A date without a year takes
+the year of the journal's newest note on or before it (``anchor``), relative expressions count
+from the anchor too: a journal's "this week" is the week its newest note was written in.
+
+Weeks of a month follow the Korean convention (KS X ISO 8601): week 1 is the Monday-to-Sunday
+week that holds the month's first Thursday.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-_DATE = re.compile(r"(20\d{2})[-./년\s]+(\d{1,2})[-./월\s]+(\d{1,2})")
+MONTHS_EN = {
+    name: i
+    for i, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+# Words of date expressions: never topics of a question (an English month is not a "term the
+# notes lack"). Used by the coverage check and the digest intent.
+DATE_WORDS = frozenset(
+    {
+        *MONTHS_EN,
+        "week",
+        "weeks",
+        "weekend",
+        "month",
+        "day",
+        "days",
+        "today",
+        "yesterday",
+        "last",
+        "this",
+        "next",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "st",
+        "nd",
+        "rd",
+        "th",
+        "on",
+        "in",
+        "during",
+        "주",
+        "주차",
+        "이번",
+        "지난",
+        "지난주",
+        "이번주",
+        "저번",
+        "저번주",
+        "첫째",
+        "둘째",
+        "셋째",
+        "넷째",
+        "다섯째",
+        "날",
+        "그날",
+        "오늘",
+        "어제",
+        "달",
+        "월",
+        "일",
+        "년",
+        "부터",
+        "까지",
+        "초",
+        "말",
+        "중순",
+    }
+)
+_ORDINAL_KO = {"첫째": 1, "첫": 1, "둘째": 2, "셋째": 3, "넷째": 4, "다섯째": 5}
+_ORDINAL_EN = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "fifth": 5,
+    "5th": 5,
+}
+_EN_MONTH = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("ymd", re.compile(r"(20\d{2})\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})\s*일?")),
+    ("md_ko", re.compile(r"(?<!\d)(\d{1,2})\s*월\s*(\d{1,2})\s*일")),
+    (
+        "en_md",
+        re.compile(_EN_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(20\d{2}))?(?!\d)", re.I),
+    ),
+    (
+        "en_dm",
+        re.compile(
+            r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _EN_MONTH + r"(?:,?\s*(20\d{2}))?(?!\d)",
+            re.I,
+        ),
+    ),
+    ("md_slash", re.compile(r"(?<![\d/.])(1[0-2]|0?[1-9])/(3[01]|[12]\d|0?[1-9])(?![\d/])")),
+]
+_WEEK_OF_MONTH_KO = re.compile(
+    r"(?:(20\d{2})\s*년\s*)?(\d{1,2})\s*월\s*(첫째|첫|둘째|셋째|넷째|다섯째)\s*주"
+)
+_WEEK_OF_MONTH_EN = re.compile(
+    r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th)\s+week\s+of\s+" + _EN_MONTH, re.I
+)
+_MONTH_KO = re.compile(r"(?:(20\d{2})\s*년\s*)?(?<!\d)(\d{1,2})\s*월(?!\s*\d)")
+_MONTH_EN = re.compile(r"\b(?:in|during)\s+" + _EN_MONTH + r"(?:\s+(20\d{2}))?\b", re.I)
+_THIS_WEEK = re.compile(r"이번\s*주|금주|this\s+week", re.I)
+_LAST_WEEK = re.compile(r"지난\s*주|저번\s*주|last\s+week", re.I)
+_RANGE_SEP = re.compile(r"\s*(?:~|–|—|부터|에서|to|through|until|-)\s*")
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    start: str  # ISO date, inclusive
+    end: str  # ISO date, inclusive
+    text: str  # the words of the question that named it
+
+    @property
+    def single_day(self) -> bool:
+        return self.start == self.end
+
+    def contains(self, iso: str) -> bool:
+        return bool(iso) and self.start <= iso <= self.end
+
+
+def _safe(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _year_for(month: int, day: int, anchor: date) -> int:
+    """The most recent year in which month/day is on or before the anchor."""
+    year = anchor.year
+    candidate = _safe(year, month, day)
+    return year - 1 if candidate and candidate > anchor else year
+
+
+def _days(text: str, anchor: date) -> list[tuple[int, int, date]]:
+    """(start, end, day) for every day expression in ``text``."""
+    found: list[tuple[int, int, date]] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            g = m.groups()
+            if kind == "ymd":
+                y, mo, d = int(g[0]), int(g[1]), int(g[2])
+            elif kind in ("md_ko", "md_slash"):
+                mo, d = int(g[0]), int(g[1])
+                y = _year_for(mo, d, anchor)
+            elif kind == "en_md":
+                mo, d = MONTHS_EN[g[0].lower().rstrip(".")], int(g[1])
+                y = int(g[2]) if g[2] else _year_for(mo, d, anchor)
+            else:  # en_dm
+                d, mo = int(g[0]), MONTHS_EN[g[1].lower().rstrip(".")]
+                y = int(g[2]) if g[2] else _year_for(mo, d, anchor)
+            day = _safe(y, mo, d)
+            if day:
+                found.append((m.start(), m.end(), day))
+                taken.append((m.start(), m.end()))
+    return sorted(found)
+
+
+def week_of_month(year: int, month: int, n: int) -> tuple[date, date] | None:
+    """Monday..Sunday of the n-th week of a month (week 1 holds the first Thursday)."""
+    first = date(year, month, 1)
+    thursday = first + timedelta(days=(3 - first.weekday()) % 7)
+    monday = thursday - timedelta(days=3) + timedelta(weeks=n - 1)
+    if monday.month != month and (monday + timedelta(days=3)).month != month:
+        return None
+    return monday, monday + timedelta(days=6)
+
+
+def _week_of(day: date) -> tuple[date, date]:
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def _month(year: int, month: int) -> tuple[date, date]:
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    return date(year, month, 1), nxt - timedelta(days=1)
+
+
+def _span(a: date, b: date, text: str) -> DateSpan:
+    a, b = min(a, b), max(a, b)
+    return DateSpan(a.isoformat(), b.isoformat(), text)
+
+
+def _weeks_and_months(text: str, anchor: date) -> DateSpan | None:
+    m = _WEEK_OF_MONTH_KO.search(text)
+    if m:
+        month = int(m.group(2))
+        year = int(m.group(1)) if m.group(1) else _year_for(month, 1, anchor)
+        week = week_of_month(year, month, _ORDINAL_KO[m.group(3)])
+        return _span(*week, m.group(0)) if week else None
+    m = _WEEK_OF_MONTH_EN.search(text)
+    if m:
+        month = MONTHS_EN[m.group(2).lower().rstrip(".")]
+        year = _year_for(month, 1, anchor)
+        week = week_of_month(year, month, _ORDINAL_EN[m.group(1).lower()])
+        return _span(*week, m.group(0)) if week else None
+    if m := _THIS_WEEK.search(text):
+        return _span(*_week_of(anchor), m.group(0))
+    if m := _LAST_WEEK.search(text):
+        return _span(*_week_of(anchor - timedelta(days=7)), m.group(0))
+    m = _MONTH_KO.search(text)
+    if m and 1 <= int(m.group(2)) <= 12:
+        month = int(m.group(2))
+        year = int(m.group(1)) if m.group(1) else _year_for(month, 1, anchor)
+        return _span(*_month(year, month), m.group(0))
+    m = _MONTH_EN.search(text)
+    if m:
+        month = MONTHS_EN[m.group(1).lower().rstrip(".")]
+        year = int(m.group(2)) if m.group(2) else _year_for(month, 1, anchor)
+        return _span(*_month(year, month), m.group(0))
+    return None
+
+
+def find_dates(text: str, anchor: date | None = None) -> DateSpan | None:
+    """The day, span, week or month a question names, or ``None``."""
+    anchor = anchor or date.today()
+    days = _days(text, anchor)
+    if len(days) >= 2:
+        (s1, e1, d1), (s2, e2, d2) = days[0], days[1]
+        if _RANGE_SEP.fullmatch(text[e1:s2]) or re.search(r"부터|~|to|through", text[e1:s2]):
+            return _span(d1, d2, text[s1:e2])
+    if days:
+        start, end, day = days[0]
+        return DateSpan(day.isoformat(), day.isoformat(), text[start:end])
+    return _weeks_and_months(text, anchor)
 
 
 def date_in(text: str) -> str:
-    """``2025-02-11`` / ``2025.2.11`` / ``2025년 2월 11일`` -> ``2025-02-11`` (or "")."""
-    match = _DATE.search(text)
-    if not match:
-        return ""
-    year, month, day = match.groups()
-    return f"{year}-{int(month):02d}-{int(day):02d}"
+    """The single day a text names with its year (``2025-02-11``), or ""."""
+    span = find_dates(text, date(9999, 12, 31))
+    if span and span.single_day and re.search(r"20\d{2}", span.text):
+        return span.start
+    return ""
+
+
+def strip_dates(text: str, span: DateSpan | None) -> str:
+    """The question without its date expression (what is left is its topic, if any)."""
+    return text.replace(span.text, " ") if span else text

@@ -1,0 +1,59 @@
+"""Which headings are the journal's structure rather than its topics.
+
+A student's template ("새로 배운 내용", "오늘의 회고", "학습 목표", "참고 자료 및 링크") recurs
+across notes, while a topic heading belongs to a day or two. So the template is learned from
+the corpus itself: a heading label that appears in many different notes is structure. A small
+corpus cannot show that, so the general list of template and documentation-furniture words
+(``rag.text.GENERIC_HEADINGS``) counts too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from langchain_core.documents import Document
+
+from rag.config import StructureSettings
+from rag.index.store import ChunkStore
+from rag.text import breadcrumb, compact, is_generic_heading
+
+_DATE_LIKE = re.compile(r"^[\d\s./\-년월일:~]+$")
+
+
+def learn_template(docs: Iterable[Document], tuning: StructureSettings) -> frozenset[str]:
+    """Compacted heading labels that recur in at least ``share`` of the notes (and in at
+    least ``min_notes`` of them): the journal's template."""
+    notes_with: dict[str, set[str]] = defaultdict(set)
+    notes: set[str] = set()
+    for doc in docs:
+        meta = doc.metadata
+        if meta.get("kind") != "note":
+            continue
+        notes.add(meta["source"])
+        for label in breadcrumb(meta.get("section", "")):
+            notes_with[compact(label)].add(meta["source"])
+    needed = max(tuning.template_min_notes, tuning.template_share * len(notes))
+    return frozenset(label for label, found in notes_with.items() if len(found) >= needed)
+
+
+def template_of(store: ChunkStore, tuning: StructureSettings) -> frozenset[str]:
+    """The store's learned template, computed once per loaded store."""
+    key = ("template", tuning)
+    if key not in store.analysed:
+        store.analysed[key] = learn_template(store.docs, tuning)
+    return store.analysed[key]
+
+
+def is_structural(label: str, template: frozenset[str]) -> bool:
+    key = compact(label)
+    return not key or key in template or is_generic_heading(label) or bool(_DATE_LIKE.match(label))
+
+
+def topic_of(section: str, template: frozenset[str]) -> str:
+    """The innermost heading of a breadcrumb that names a topic, or "" (template only)."""
+    for label in reversed(breadcrumb(section)):
+        if not is_structural(label, template):
+            return label
+    return ""
