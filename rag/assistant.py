@@ -182,8 +182,9 @@ class Assistant:
         t0 = time.perf_counter()
         span, dates = self._dates(search_query, history, store)
         if is_digest_question(search_query, span):
+            settings = self.settings
             final = digest_answer(
-                question, store, sorted(dates), self.settings.digest, self.settings.structure
+                question, store, span, sorted(dates), settings.digest, settings.structure
             )
             timings["digest"] = timings["total"] = (time.perf_counter() - t_start) * 1000
             final.timings_ms = timings

@@ -90,9 +90,21 @@ def day_items(
     return items[: tuning.items_per_day]
 
 
+def _no_notes(question: str, store: ChunkStore, span: DateSpan) -> Answer:
+    """Say plainly that nothing was written then, and offer the nearest days that have notes."""
+    when = span.start if span.single_day else f"{span.start} ~ {span.end}"
+    before = [d for d in sorted(store.note_dates) if d < span.start][-1:]
+    after = [d for d in sorted(store.note_dates) if d > span.end][:1]
+    text = f"{when}에 쓴 노트가 없습니다."
+    if before or after:
+        text += " 가까운 날짜의 노트: " + ", ".join([*before, *after])
+    return Answer(question, text, True, [], mode="digest", suggestions=[*before, *after])
+
+
 def digest_answer(
     question: str,
     store: ChunkStore,
+    span: DateSpan,
     days: list[str],
     tuning: DigestSettings,
     structure: StructureSettings,
@@ -112,6 +124,5 @@ def digest_answer(
             lines.append(f"- **{item.label}**: {item.sentence} [{n}]")
         parts.append("\n".join(lines))
     if not parts:
-        span = f"{days[0]}" if len(days) == 1 else f"{min(days)}~{max(days)}"
-        return Answer(question, f"{span}에 쓴 노트가 없습니다.", True, [], mode="digest")
+        return _no_notes(question, store, span)
     return Answer(question, "\n\n".join(parts), False, citations, mode="digest")

@@ -25,10 +25,12 @@ from rag.config import RetrievalSettings
 from rag.index.store import ChunkStore
 from rag.text import heading_names, key_terms, tokenize
 
-# Questions that ask for commands or manifests may be answered by a code chunk.
+# Questions that ask for code may be answered by a code chunk: the words for code, commands,
+# examples and configuration in Korean and English, or a code-like token in the question (a
+# dotted path, a call, a command-line flag). No tool or format names: those are one topic's.
 _CODE_QUESTION = re.compile(
-    r"yaml|kubectl|docker |명령|커맨드|command|예제|예시|example|manifest|매니페스트|코드|code|"
-    r"\.spec|apiVersion|[a-z]+\.[a-z]+\.[a-z]+",
+    r"명령|커맨드|command|예제|예시|example|manifest|매니페스트|코드|code|스크립트|script|"
+    r"문법|syntax|설정\s*파일|config|[a-z]+\.[a-z]+\.[a-z]+|\w+\(\)|(?:^|\s)--?[a-z][\w-]+",
     re.IGNORECASE,
 )
 

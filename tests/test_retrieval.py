@@ -57,7 +57,6 @@ def test_reference_detail_outranks_the_note_summary(
 def test_date_filter_applies_before_the_bm25_cut() -> None:
     """A busy day must not crowd the asked day out of BM25's top fetch_k."""
 
-
     texts = [("2025-03-01", f"파드 {i}번: 파드는 파드를 담는다. 파드 파드.") for i in range(50)]
     texts.append(("2025-03-02", "오늘은 파드 하나를 띄웠다. 노드와 서비스도 봤다."))
     docs = [
@@ -69,5 +68,7 @@ def test_date_filter_applies_before_the_bm25_cut() -> None:
     ]
     store = ChunkStore(docs, [tokenize(d.page_content) for d in docs])
     tuning = RetrievalSettings(fetch_k=40)
-    retriever = HybridRetriever(store=store, mode="bm25", tuning=tuning, date="2025-03-02")
+    retriever = HybridRetriever(
+        store=store, mode="bm25", tuning=tuning, dates=frozenset({"2025-03-02"})
+    )
     assert [h.chunk_id for h in retriever.rank("파드")] == ["c50"]

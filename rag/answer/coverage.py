@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.config import RefusalSettings
 from rag.index.store import ChunkStore
-from rag.text import ENGLISH_STOPWORDS, key_terms
+from rag.text import DATE_WORDS, ENGLISH_STOPWORDS, compact, find_dates, key_terms, strip_dates
 
 if TYPE_CHECKING:
     from rag.retrieval import Hit
@@ -80,7 +80,11 @@ def text_has(text: str, term: str) -> bool:
 
 
 def corpus_has(store: ChunkStore, term: str) -> bool:
-    return term in store.vocabulary or text_has(store.lower_text, term)
+    """In the notes or pages, also written with other spacing ("제2정규형" is "제 2 정규형")."""
+    if term in store.vocabulary or text_has(store.lower_text, term):
+        return True
+    key = compact(term)
+    return len(key) >= 3 and bool(re.search(r"[가-힣]", key)) and key in store.compact_text
 
 
 def _is_distinctive(term: str) -> bool:
@@ -123,7 +127,9 @@ class _Signals:
 
 
 def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSettings) -> _Signals:
-    terms = key_terms(question)
+    # A date names when, not what: an English month is never a term the notes lack.
+    undated = strip_dates(question, find_dates(question))
+    terms = [x for x in key_terms(undated) if x not in DATE_WORDS]
     english = is_english(question)
     missing = [x for x in terms if not corpus_has(store, x)]
     top_text = " ".join(h.page_content.lower() for h in ranked[: t.term_window])
@@ -148,7 +154,10 @@ def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSett
     unanswered = [
         x
         for x in terms
-        if not english and x not in missing and _is_distinctive(x) and not text_has(shown, x)
+        if not english
+        and x not in missing
+        and _is_distinctive(x)
+        and not (text_has(shown, x) or compact(x) in compact(shown))
     ]
     has_dense = any(h.dense_score is not None for h in ranked)
     return _Signals(

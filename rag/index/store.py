@@ -108,6 +108,14 @@ class ChunkStore:
         return "\n".join([*(d.page_content for d in self.docs), *titles]).lower()
 
     @cached_property
+    def compact_text(self) -> str:
+        """``lower_text`` without spaces and punctuation: a term written with other spacing
+        ("제2정규형" for the heading "제 2 정규형") is still found."""
+        from rag.text import compact
+
+        return compact(self.lower_text)
+
+    @cached_property
     def analysed(self) -> dict[tuple[str, str], Any]:
         """Per-chunk Kiwi analysis the answer step reuses across questions, filled lazily; a
         re-index loads a new store, so it never outlives the chunks it describes."""

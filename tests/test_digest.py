@@ -1,0 +1,66 @@
+"""rag/digest.py through the Assistant, on notes of the real journal (../shared): a question
+that names only a day gets that day's topics, cited, in date order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.chunking import chunk_note
+from ingest.notes import parse_note
+from rag.assistant import Assistant
+from rag.config import Settings
+from rag.index.store import ChunkStore
+from rag.text import tokenize
+from tests.checks import check_citations
+
+JOURNAL = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "realtil" / "notes"
+
+
+@pytest.fixture(scope="module")
+def journal(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """A lexical-only index of three weeks of the journal (the digest needs no vectors)."""
+    if not JOURNAL.is_dir():
+        pytest.skip(f"journal not found at {JOURNAL}")
+    docs = []
+    for path in sorted(JOURNAL.glob("2025-0[23]-*.md")):
+        docs += chunk_note(parse_note(path, JOURNAL))
+    index = tmp_path_factory.mktemp("journal") / "index"
+    ChunkStore(docs, [tokenize(d.page_content) for d in docs]).save(index)
+    return Assistant(Settings(corpus_dir=JOURNAL, index_dir=index))
+
+
+@pytest.mark.parametrize(
+    "question", ["3월 4일에 뭘 배웠지?", "What did I study on March 4?", "2025-03-04 공부 내용"]
+)
+def test_a_day_question_gets_that_days_topics(journal: Assistant, question: str) -> None:
+    answer = journal.ask(question)
+    assert answer.mode == "digest" and not answer.refused
+    check_citations(answer.answer, answer.citations)
+    assert {c.source for c in answer.citations} == {"2025-03-04.md"}
+    labels = [c.section.split(" > ")[-1] for c in answer.citations]
+    assert "정규화" in labels
+    # The template is structure, never a topic of the day.
+    assert not any(label in {"새로 배운 내용", "오늘의 회고"} for label in labels)
+
+
+def test_a_week_is_listed_day_by_day(journal: Assistant) -> None:
+    answer = journal.ask("2월 둘째 주에 배운 내용 정리해 줘")
+    days = [c.source for c in answer.citations]
+    assert days == sorted(days) and len(set(days)) >= 3
+    assert all("2025-02-10" <= d[:10] <= "2025-02-16" for d in days)
+
+
+def test_a_day_without_notes_is_said_plainly(journal: Assistant) -> None:
+    answer = journal.ask("5월 1일에 뭘 배웠지?")
+    assert answer.refused and "노트가 없습니다" in answer.answer and not answer.citations
+
+
+def test_a_topic_with_a_date_is_a_question_not_a_digest(journal: Assistant) -> None:
+    """A named topic keeps the ordinary answer path (restricted to that day)."""
+    from rag.digest import is_digest_question
+    from rag.text import find_dates
+
+    question = "3월 4일에 배운 제2정규형이란?"
+    assert not is_digest_question(question, find_dates(question))

@@ -1,0 +1,66 @@
+"""rag/text/dates.py: the ways a question names a day, a span, a week or a month."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rag.text.dates import DATE_WORDS, date_in, find_dates, strip_dates, week_of_month
+
+ANCHOR = date(2025, 8, 25)  # the newest note of a journal
+
+
+@pytest.mark.parametrize(
+    ("question", "start", "end"),
+    [
+        ("3월 4일에 뭘 배웠지?", "2025-03-04", "2025-03-04"),
+        ("What did I study on Feb 22?", "2025-02-22", "2025-02-22"),
+        ("April 4, 2025에 공부한 것", "2025-04-04", "2025-04-04"),
+        ("the 4th of April", "2025-04-04", "2025-04-04"),
+        ("2025-06-12 내용 정리해 줘", "2025-06-12", "2025-06-12"),
+        ("2025년 2월 11일에 배운 것", "2025-02-11", "2025-02-11"),
+        ("6/17에 배운 거", "2025-06-17", "2025-06-17"),
+        ("3월 4일부터 3월 10일까지 배운 것", "2025-03-04", "2025-03-10"),
+        ("2월 둘째 주에 배운 내용", "2025-02-10", "2025-02-16"),
+        ("What did I learn in the second week of February?", "2025-02-10", "2025-02-16"),
+        ("이번 주에 공부한 것", "2025-08-25", "2025-08-31"),
+        ("지난주에 뭐 했지", "2025-08-18", "2025-08-24"),
+        ("3월에 배운 것들", "2025-03-01", "2025-03-31"),
+        ("What did I learn in March?", "2025-03-01", "2025-03-31"),
+    ],
+)
+def test_date_forms(question: str, start: str, end: str) -> None:
+    span = find_dates(question, ANCHOR)
+    assert span is not None and (span.start, span.end) == (start, end)
+
+
+def test_a_day_without_year_is_the_latest_one_not_after_the_anchor() -> None:
+    assert find_dates("12월 24일", ANCHOR).start == "2024-12-24"  # type: ignore[union-attr]
+    assert find_dates("8월 1일", ANCHOR).start == "2025-08-01"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["TCP 3-way handshake란?", "제2정규형이란?", "HTTP/1.1과 HTTP/2 차이", "이번에 배운 락"],
+)
+def test_no_date_in_ordinary_questions(question: str) -> None:
+    assert find_dates(question, ANCHOR) is None
+
+
+def test_weeks_of_a_month_hold_its_first_thursday() -> None:
+    # 1 Feb 2025 is a Saturday: week 1 starts on Monday 3 Feb.
+    assert week_of_month(2025, 2, 1) == (date(2025, 2, 3), date(2025, 2, 9))
+    # 1 May 2025 is a Thursday: week 1 starts on Monday 28 April.
+    assert week_of_month(2025, 5, 1) == (date(2025, 4, 28), date(2025, 5, 4))
+
+
+def test_strip_dates_leaves_the_topic_and_month_names_are_date_words() -> None:
+    span = find_dates("Feb 22에 배운 리플로우", ANCHOR)
+    assert strip_dates("Feb 22에 배운 리플로우", span).strip().endswith("리플로우")
+    assert {"feb", "february", "march", "주"} <= DATE_WORDS
+
+
+def test_date_in_needs_a_year() -> None:
+    assert date_in("2025.2.11 내용") == "2025-02-11"
+    assert date_in("3월 4일") == ""
