@@ -9,7 +9,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from ingest.index import IndexBusyError, sync_index
+from ingest.sync import IndexBusyError, sync_index
 from rag.config import load_settings
 
 
@@ -65,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]note skipped[/] {row['source']}: {row['reason']}")
     for row in report.failed:
         console.print(f"[yellow]page not fetched[/] {row['url']}: {row['reason']}")
+    for row in report.date_conflicts:
+        console.print(
+            f"[yellow]date[/] {row['source']}: the date line says {row['date_line']}; "
+            f"using {row['date']} from the file name"
+        )
     return 0
 
 

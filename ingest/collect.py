@@ -48,6 +48,9 @@ def _read_notes(settings: Settings, report: IngestReport) -> tuple[list[Note], s
             report.notes_failed.append({"source": source, "reason": f"parse error: {exc}"})
             failed_sources.add(source)
     report.notes = len(notes)
+    report.date_conflicts = [
+        {"source": n.source, "date": n.date, "date_line": n.body_date} for n in notes if n.body_date
+    ]
     return notes, failed_sources
 
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.sections import DATE_HEADING, Link, Section, parse_markdown
+from ingest.sections import DATE_DIGITS, DATE_HEADING, Link, Section, parse_markdown
 
 _DATE_IN_NAME = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
 
@@ -31,6 +31,7 @@ class Note:
     date: str  # "YYYY-MM-DD" or ""
     sections: list[Section]
     links: list[Link]
+    body_date: str = ""  # what the note's own date line says, when it disagrees with ``date``
 
 
 def discover_notes(corpus_dir: Path) -> list[Path]:
@@ -73,26 +74,38 @@ def parse_note(path: Path, corpus_dir: Path) -> Note:
         raise NoteError(source, "looks like a binary file, not a markdown note")
     parsed = parse_markdown(text)
     title = ""
-    date = ""
+    body_date = ""
     for section in parsed.sections:
         if not section.headings:
             continue
         if section.level == 1 and not title:
             title = section.headings[-1]
-        match = DATE_HEADING.match(section.headings[-1])
-        if match and not date:
-            date = match.group(1)
-    if not date:
-        match = _DATE_IN_NAME.search(path.stem)
-        if match:
-            date = "-".join(match.groups())
+        if DATE_HEADING.match(section.headings[-1]) and not body_date:
+            body_date = _loose_date(section.headings[-1])
+    # A journal's files are named by their day, and date lines carry typos and copies of the
+    # day before ("2025 06-05", a blank line, yesterday's date): the file name wins, the date
+    # line is used only when the name has none, and a disagreement is reported.
+    match = _DATE_IN_NAME.search(path.stem)
+    name_date = "-".join(match.groups()) if match else ""
+    date = name_date or body_date
     return Note(
         source=source,
         title=title or path.stem,
         date=date,
         sections=parsed.sections,
         links=parsed.links,
+        body_date=body_date if body_date and body_date != date else "",
     )
+
+
+def _loose_date(line: str) -> str:
+    match = DATE_DIGITS.search(line)
+    if not match:
+        return ""
+    year, month, day = (int(g) for g in match.groups())
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return ""
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def breadcrumb(headings: tuple[str, ...], title: str) -> tuple[str, ...]:

@@ -23,7 +23,10 @@ _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
 _CODE_SPAN = re.compile(r"`([^`]+)`")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
-DATE_HEADING = re.compile(r"^\s*날짜\s*[:：]\s*(\d{4}-\d{2}-\d{2})")
+# "날짜: 2025-02-20 🤒 (comment)", "날짜: 2025 06-05", "날짜: " (blank): a date line, whatever
+# follows; the digits are read loosely.
+DATE_HEADING = re.compile(r"^\s*(?:날짜|date)\s*[:：]", re.IGNORECASE)
+DATE_DIGITS = re.compile(r"(20\d{2})\D{1,3}(\d{1,2})\D{1,3}(\d{1,2})(?!\d)")
 
 
 def clean_inline(text: str) -> str:

@@ -25,6 +25,7 @@ from rag.config import RefusalSettings, Settings, load_settings
 from rag.digest import digest_answer, is_digest_question
 from rag.index.store import ChunkStore, load_chunk_store
 from rag.retrieval import Hit, HybridRetriever
+from rag.structure import template_of
 from rag.text import DateSpan, find_dates, tokenize
 
 History = list[tuple[str, str]]
@@ -116,6 +117,7 @@ class Assistant:
             mode=mode,
             k=k or tuning.k,
             dates=dates,
+            template=template_of(store or self.store, self.settings.structure),
         )
 
     def _condense(self, question: str, history: History, store: ChunkStore) -> str:

@@ -15,6 +15,7 @@ from rag.answer.citations import Citation, citation_for
 from rag.answer.result import Answer
 from rag.config import DigestSettings, StructureSettings
 from rag.index.store import ChunkStore, body_of
+from rag.retrieval import Hit
 from rag.structure import template_of, topic_of
 from rag.text import DATE_WORDS, ENGLISH_STOPWORDS, key_terms, split_sentences
 from rag.text.dates import DateSpan, strip_dates
@@ -125,4 +126,9 @@ def digest_answer(
         parts.append("\n".join(lines))
     if not parts:
         return _no_notes(question, store, span)
-    return Answer(question, "\n\n".join(parts), False, citations, mode="digest")
+    # The cited sections, best first in date order, are what a digest "retrieved": the
+    # evaluation scores them like any other answer's hits.
+    hits = [Hit(store.by_id[c.chunk_id], 1.0, (c.chunk_id,)) for c in citations]
+    return Answer(
+        question, "\n\n".join(parts), False, citations, mode="digest", retrieved=hits
+    )

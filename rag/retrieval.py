@@ -23,6 +23,7 @@ from pydantic import ConfigDict
 
 from rag.config import RetrievalSettings
 from rag.index.store import ChunkStore
+from rag.structure import is_template_section
 from rag.text import heading_names, key_terms, tokenize
 
 # Questions that ask for code may be answered by a code chunk: the words for code, commands,
@@ -118,6 +119,9 @@ class HybridRetriever(BaseRetriever):
     tuning: RetrievalSettings = RetrievalSettings()
     mode: str = "hybrid"
     k: int = 5
+    # The journal's template headings (rag.structure): a note section under template headings
+    # only (a retrospective, a to-do list) is the diary, not an explanation.
+    template: frozenset[str] = frozenset()
     # Only chunks of notes (and their references) of these dates; empty means all.
     dates: frozenset[str] = frozenset()
     reranker: Reranker | None = None
@@ -211,6 +215,8 @@ class HybridRetriever(BaseRetriever):
                 fused[cid] *= t.links_penalty
             if meta.get("kind") == "note":
                 fused[cid] *= 1.0 + t.note_boost
+                if is_template_section(meta.get("section", ""), self.template):
+                    fused[cid] *= t.template_penalty
         candidates = [self.store.by_id[c] for c in fused]
         for cid in defined_term_sections(query, candidates):
             fused[cid] *= 1.0 + t.definition_boost

@@ -51,9 +51,27 @@ def is_structural(label: str, template: frozenset[str]) -> bool:
     return not key or key in template or is_generic_heading(label) or bool(_DATE_LIKE.match(label))
 
 
+def is_template_section(section: str, template: frozenset[str]) -> bool:
+    """A section headed by the template itself ("오늘의 회고", even under a topic heading), or
+    no heading at all: the diary and the scaffolding, not an explanation."""
+    crumbs = breadcrumb(section)
+    if not crumbs:
+        # Text before any heading is scaffolding in a templated journal; in a corpus without
+        # a template (a single note, plain notes) it is the content.
+        return bool(template)
+    leaf = crumbs[-1]
+    return compact(leaf) in template or bool(_DATE_LIKE.match(leaf))
+
+
 def topic_of(section: str, template: frozenset[str]) -> str:
-    """The innermost heading of a breadcrumb that names a topic, or "" (template only)."""
-    for label in reversed(breadcrumb(section)):
-        if not is_structural(label, template):
-            return label
-    return ""
+    """What a section is about, as a label: its own heading, with the parent's when the
+    heading is documentation furniture ("장점" under "도커" -> "도커 · 장점"); "" for a
+    template section."""
+    if is_template_section(section, template):
+        return ""
+    crumbs = breadcrumb(section)
+    leaf = crumbs[-1]
+    if not is_structural(leaf, template):
+        return leaf
+    parents = [c for c in crumbs[:-1] if not is_structural(c, template)]
+    return f"{parents[-1]} · {leaf}" if parents else ""

@@ -23,6 +23,8 @@ def test_recurring_headings_are_template_and_topics_are_not() -> None:
     assert template == {"새로배운내용", "오늘의회고"}
     assert topic_of("새로 배운 내용 > HTTP 메서드", template) == "HTTP 메서드"
     assert topic_of("📝 새로 배운 내용", template) == ""
+    assert topic_of("도커 > 오늘의 회고", template) == ""
+    assert topic_of("도커 > 장점", template) == "도커 · 장점"
     assert is_structural("2025-03-04", template)
 
 
