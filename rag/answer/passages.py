@@ -74,13 +74,18 @@ def _sentences(store: ChunkStore, doc: Document) -> list[tuple[str, frozenset[st
 
 
 def _window(
-    section: list[Document], hit_ids: set[str], store: ChunkStore, q_tokens: set[str], budget: int
+    section: list[Document],
+    best: str,
+    hit_ids: set[str],
+    store: ChunkStore,
+    q_tokens: set[str],
+    budget: int,
 ) -> list[Document]:
-    """Consecutive chunks around the hit: grow towards the section's other hits first, then
-    to the neighbour that shares more with the question, while within budget."""
+    """Consecutive chunks around the best hit: grow towards the section's other hits first,
+    then to the neighbour that shares more with the question, while within budget. Starting
+    at the section's first chunk instead cut long sections before the fact (journal dev)."""
     ids = [d.metadata["chunk_id"] for d in section]
-    idx = [i for i, cid in enumerate(ids) if cid in hit_ids] or [0]
-    lo = hi = idx[0]
+    lo = hi = ids.index(best) if best in ids else 0
     size = len(body_of(section[lo]))
     while True:
         options = []
@@ -119,7 +124,8 @@ def build_passage(
         chosen = section
     else:
         hit_ids = {d.metadata["chunk_id"] for d in hits_in_section}
-        chosen = _window(section, hit_ids, store, q_tokens, budget)
+        best = hit.metadata["chunk_id"]
+        chosen = _window(section, best, hit_ids, store, q_tokens, budget)
     text = "\n".join(body_of(d) for d in chosen)
     scored = sorted(
         ((s, _score(toks, q_tokens, store)) for d in chosen for s, toks in _sentences(store, d)),
