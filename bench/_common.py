@@ -68,7 +68,7 @@ def note_settings(root: Path, site: str | None = None, **overrides: Any) -> Sett
         base = base.with_overrides(
             url_rewrites=(("https://kubernetes.io/", site),),
             allow_private_hosts=True,
-            fetch_timeout=5.0,
+            fetch={"timeout": 5.0},
         )
     return base.with_overrides(**overrides)
 

@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = note_settings(root)
         copy_seed_note(settings.corpus_dir)
         console.print("building the index for the 'existing' scenario (not timed) …")
-        from ingest.index import sync_index
+        from ingest.sync import sync_index
 
         sync_index(settings)
         existing = [

@@ -30,6 +30,8 @@ from bench._common import RESULTS_DIR, machine, write_result  # noqa: E402
 from rag import quiz  # noqa: E402
 from rag.config import load_settings  # noqa: E402
 from rag.index.store import ChunkStore, body_of  # noqa: E402
+from rag.quiz import analysis, prose  # noqa: E402
+from rag.text import compact  # noqa: E402
 
 # The rule-based generators (an LLM writes items only when one is configured).
 GENERATORS = tuple(g for g in quiz.GENERATORS if g != "llm")
@@ -37,8 +39,8 @@ GENERATORS = tuple(g for g in quiz.GENERATORS if g != "llm")
 
 def _clear_caches() -> None:
     """Forget every analysis and memoised Kiwi result (Kiwi itself stays loaded)."""
-    quiz._CACHE.clear()
-    for fn in (quiz._morphs, quiz._compact, quiz._split_body, quiz._good_sentence):
+    analysis.clear_cache()
+    for fn in (prose.morphs, compact, prose.split_body, prose.good_sentence):
         fn.cache_clear()
 
 
@@ -55,7 +57,7 @@ def measure_pool(store: ChunkStore, settings) -> tuple[dict, float]:
         in_body = [
             i
             for i in mine
-            if quiz._contains(
+            if prose.contains(
                 body_of(store.by_id[i.chunk_id]), i.term if i.type == "tf" else i.answer
             )
         ]

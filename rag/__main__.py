@@ -15,12 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     from rag.eval import cli as eval_cli
 
     eval_cli.add_arguments(sub.add_parser("eval", help="evaluate on a gold question set"))
-    from rag import quiz
+    from rag.quiz import cli as quiz_cli
 
-    quiz.add_arguments(sub.add_parser("quiz", help="quiz yourself on the notes"))
+    quiz_cli.add_arguments(sub.add_parser("quiz", help="quiz yourself on the notes"))
     args = parser.parse_args(argv)
     if args.command == "quiz":
-        return quiz.main(args)
+        return quiz_cli.main(args)
     if args.command == "ask":
         return cli_ask.main(args)
     if args.command == "eval":

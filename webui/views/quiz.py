@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.answer.citations import location_of
-from rag.quiz import TF_CHOICES
+from rag.quiz.items import TF_CHOICES
 from webui.views.chat import link_html
 from webui.views.links import crumbs, note_href, safe_url
 

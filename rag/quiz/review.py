@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from rag.quiz import QuizItem
+from rag.quiz.items import QuizItem
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS reviews (
@@ -93,8 +92,6 @@ class ReviewStore:
 
     def due(self, now: datetime | None = None, limit: int | None = None) -> list[QuizItem]:
         """Items whose review is due at ``now`` (default: now), most overdue first."""
-        from rag.quiz import QuizItem
-
         sql = "SELECT item FROM reviews WHERE due <= ? ORDER BY due, item_id"
         params: tuple[Any, ...] = (_utc(now).timestamp(),)
         if limit is not None:

@@ -11,12 +11,10 @@ import csv
 import html
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rag.answer.citations import location_of
-
-if TYPE_CHECKING:
-    from rag.quiz import QuizItem
+from rag.quiz.items import QuizItem
 
 # Never change these: Anki would treat a changed id as a new note type / a new deck.
 ANKI_MODEL_ID = 1_738_204_511
@@ -87,15 +85,10 @@ def _html(text: str) -> str:
     return html.escape(text or "").replace("\n", "<br>")
 
 
-def export_apkg(
-    items: Iterable[QuizItem | dict[str, Any]],
-    path: str | Path,
-    deck_name: str = ANKI_DECK_NAME,
-) -> Path:
-    """Write an Anki package; the back of each card shows the answer, why, and where from."""
+def _anki_model() -> Any:
     import genanki
 
-    model = genanki.Model(
+    return genanki.Model(
         ANKI_MODEL_ID,
         "TIL Quiz (til-study)",
         fields=[
@@ -115,34 +108,50 @@ def export_apkg(
         ],
         css=_CSS,
     )
+
+
+def _anki_fields(item: dict[str, Any]) -> list[str]:
+    """The note's fields, in the model's order, as HTML."""
+    cit = item.get("citation") or {}
+    choices = "<br>".join(
+        f"{i}) {_html(c)}" for i, c in enumerate(item.get("choices") or [], start=1)
+    )
+    where = " · ".join(x for x in (cit.get("title", ""), cit.get("section", "")) if x)
+    snippet = cit.get("snippet", "")
+    source = f"출처: {_html(where)}" + (f"<br>“{_html(snippet)}”" if snippet else "")
+    location = _location(item)
+    loc_html = (
+        f'<a href="{html.escape(location, quote=True)}">{_html(location)}</a>'
+        if location.startswith(("http://", "https://"))
+        else _html(location)
+    )
+    return [
+        _html(item.get("question", "")),
+        choices,
+        _html(item.get("answer", "")),
+        _html(item.get("explanation", "")),
+        source,
+        loc_html,
+        _html(item.get("id", "")),
+    ]
+
+
+def export_apkg(
+    items: Iterable[QuizItem | dict[str, Any]],
+    path: str | Path,
+    deck_name: str = ANKI_DECK_NAME,
+) -> Path:
+    """Write an Anki package; the back of each card shows the answer, why, and where from."""
+    import genanki
+
+    model = _anki_model()
     deck = genanki.Deck(ANKI_DECK_ID, deck_name)
     for raw in items:
         item = _as_dict(raw)
-        cit = item.get("citation") or {}
-        choices = "<br>".join(
-            f"{i}) {_html(c)}" for i, c in enumerate(item.get("choices") or [], start=1)
-        )
-        where = " · ".join(x for x in (cit.get("title", ""), cit.get("section", "")) if x)
-        snippet = cit.get("snippet", "")
-        source = f"출처: {_html(where)}" + (f"<br>“{_html(snippet)}”" if snippet else "")
-        location = _location(item)
-        loc_html = (
-            f'<a href="{html.escape(location, quote=True)}">{_html(location)}</a>'
-            if location.startswith(("http://", "https://"))
-            else _html(location)
-        )
         deck.add_note(
             genanki.Note(
                 model=model,
-                fields=[
-                    _html(item.get("question", "")),
-                    choices,
-                    _html(item.get("answer", "")),
-                    _html(item.get("explanation", "")),
-                    source,
-                    loc_html,
-                    _html(item.get("id", "")),
-                ],
+                fields=_anki_fields(item),
                 guid=genanki.guid_for("til-study", item.get("id", "")),
                 tags=["til-quiz", str(item.get("type", ""))],
             )
