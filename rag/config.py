@@ -144,6 +144,9 @@ class QuizSettings:
     # Items from the student's own notes are drawn this many times as often as items from
     # reference pages: the notes are what they chose to learn (quiz bench, seed corpus).
     note_weight: float = 3.0
+    # Multiple choice needs four options: with two or three, guessing gets a third or a half
+    # right (issue 11's quiz review found 2-3 option items on the real journal).
+    min_choices: int = 4
     # A quiz of n new items analyses chunks until it has max(pool_factor * n, pool_min)
     # distinct facts to choose from (Kiwi is the cost); set by hand, not measured.
     pool_factor: int = 3

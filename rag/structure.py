@@ -22,6 +22,12 @@ from rag.text import breadcrumb, compact, is_generic_heading
 _DATE_LIKE = re.compile(r"^[\d\s./\-년월일:~]+$")
 
 
+def template_key(label: str) -> str:
+    """A heading's identity across notes: compacted, digits dropped ("학습 목표 1" and
+    "학습 목표 2" are one template heading)."""
+    return re.sub(r"\d+", "", compact(label))
+
+
 def learn_template(docs: Iterable[Document], tuning: StructureSettings) -> frozenset[str]:
     """Compacted heading labels that recur in at least ``share`` of the notes (and in at
     least ``min_notes`` of them): the journal's template."""
@@ -33,7 +39,7 @@ def learn_template(docs: Iterable[Document], tuning: StructureSettings) -> froze
             continue
         notes.add(meta["source"])
         for label in breadcrumb(meta.get("section", "")):
-            notes_with[compact(label)].add(meta["source"])
+            notes_with[template_key(label)].add(meta["source"])
     needed = max(tuning.template_min_notes, tuning.template_share * len(notes))
     return frozenset(label for label, found in notes_with.items() if len(found) >= needed)
 
@@ -47,7 +53,7 @@ def template_of(store: ChunkStore, tuning: StructureSettings) -> frozenset[str]:
 
 
 def is_structural(label: str, template: frozenset[str]) -> bool:
-    key = compact(label)
+    key = template_key(label)
     return not key or key in template or is_generic_heading(label) or bool(_DATE_LIKE.match(label))
 
 
@@ -60,7 +66,7 @@ def is_template_section(section: str, template: frozenset[str]) -> bool:
         # a template (a single note, plain notes) it is the content.
         return bool(template)
     leaf = crumbs[-1]
-    return compact(leaf) in template or bool(_DATE_LIKE.match(leaf))
+    return template_key(leaf) in template or bool(_DATE_LIKE.match(leaf))
 
 
 def topic_of(section: str, template: frozenset[str]) -> str:

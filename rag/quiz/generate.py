@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
-from rag.config import Settings
+from rag.config import QuizSettings, Settings
 from rag.index.store import ChunkStore
 from rag.quiz.analysis import Corpus, corpus_for
 from rag.quiz.facts import Fact
@@ -32,7 +32,8 @@ from rag.quiz.pick import pick
 from rag.quiz.prose import SEP, SUBJECT_PARTICLE, contains, mask, near_duplicate, split_label
 from rag.quiz.review import ReviewStore
 from rag.quiz.topics import select_chunks
-from rag.text import is_generic_heading, josa
+from rag.structure import is_structural
+from rag.text import josa
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -46,7 +47,7 @@ _SUBJECT_PAIRS = {"은": "은/는", "는": "은/는", "이란": "이란/란", "�
 class _Maker:
     """What every item of one fact shares: its id parts, citation, context and seeded rng."""
 
-    def __init__(self, fact: Fact, seed: str) -> None:
+    def __init__(self, fact: Fact, seed: str, template: frozenset[str] = frozenset()) -> None:
         self.fact = fact
         self.rng = random.Random(f"{seed}\x1f{fact.doc.metadata['chunk_id']}\x1f{fact.answer}")
         self.cid = fact.doc.metadata["chunk_id"]
@@ -59,7 +60,7 @@ class _Maker:
             term=fact.answer,
             confusables=[c for c in fact.confusables if not near_duplicate(c, fact.answer)],
         )
-        self.ctx = _context(fact)
+        self.ctx = _context(fact, template)
 
     def make(self, tag: str, kind: str, question: str, **fields: Any) -> QuizItem:
         """An item asking for ``fact.answer``; ``fields`` add to or override ``base``."""
@@ -74,12 +75,13 @@ class _Maker:
         )
 
 
-def _context(fact: Fact) -> str:
+def _context(fact: Fact, template: frozenset[str] = frozenset()) -> str:
     """``[쿠버네티스 구성 요소]``: where the fact lives, unless that gives the answer away."""
     parts = [p for p in fact.topic.split(SEP) if p]
     if fact.term is not None and parts and any(contains(parts[-1], n) for n in fact.accepted):
         parts = parts[:-1]
-    parts = [p for p in parts if not is_generic_heading(split_label(p)[0])]
+    # The journal's template ("새로 배운 내용") and furniture headings say nothing about where.
+    parts = [p for p in parts if not is_structural(split_label(p)[0], template)]
     # A page title says where a reference fact comes from; a note's title is often a
     # template name ("TIL Template") and says nothing.
     meta = fact.doc.metadata
@@ -200,9 +202,17 @@ ITEM_MAKERS: dict[str, Callable[[_Maker, Sequence[str]], list[QuizItem]]] = {
 }
 
 
-def items_for(fact: Fact, types: Sequence[str], seed: str) -> list[QuizItem]:
-    """Every item of the requested ``types`` that ``fact`` supports, reproducible by seed."""
-    return ITEM_MAKERS[fact.generator](_Maker(fact, seed), types)
+def items_for(
+    fact: Fact,
+    types: Sequence[str],
+    seed: str,
+    template: frozenset[str] = frozenset(),
+    min_choices: int = QuizSettings.min_choices,
+) -> list[QuizItem]:
+    """Every item of the requested ``types`` that ``fact`` supports, reproducible by seed.
+    A multiple-choice item with fewer than ``min_choices`` options is no real choice."""
+    items = ITEM_MAKERS[fact.generator](_Maker(fact, seed, template), types)
+    return [i for i in items if i.type != "mc" or len(i.choices or []) >= min_choices]
 
 
 # ---------------------------------------------------------------------- generation
@@ -227,15 +237,16 @@ def _candidates(
     """Items from ``docs`` in order; with ``enough``, stop once that many distinct facts are
     found (a 10-item quiz over 500 chunks need not analyse all of them: Kiwi is the cost)."""
     items: list[QuizItem] = []
+    template, least = corpus.table.template, corpus.table.tuning.min_choices
     for doc in docs:
         for fact in corpus.facts(doc, ("definition", "contrast")):
-            items.extend(items_for(fact, types, seed))
+            items.extend(items_for(fact, types, seed, template, least))
     if "cloze" not in types:
         return items
     found = 0
     for doc in docs:
         for fact in corpus.facts(doc, ("cloze",)):
-            items.extend(items_for(fact, types, seed))
+            items.extend(items_for(fact, types, seed, template, least))
             found += 1
         if enough is not None and found >= enough:
             break

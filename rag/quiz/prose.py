@@ -152,7 +152,8 @@ def good_sentence(sentence: str) -> bool:
         return False
     if hangul_share(sentence) < 0.4 or _META_SENTENCE.search(sentence):
         return False
-    if re.search(r"[{}=<>$|`]|^\s*#|kubectl|\.yaml|\.\w+\.\w", sentence):
+    # Code, shell lines and file names are not prose ("$ ls -al", "--force", "app.config.js").
+    if re.search(r"[{}=<>$|`]|^\s*#|(?:^|\s)--?[a-z][\w-]*|\w\.[a-z]{2,4}\b|\.\w+\.\w", sentence):
         return False
     if sentence.count("(") != sentence.count(")"):
         return False  # a line the page broke mid-parenthesis

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
-from rag.config import QuizSettings, Settings
+from rag.config import QuizSettings, Settings, StructureSettings
 from rag.index.store import ChunkStore
 from rag.quiz.prose import (
     SEP,
@@ -38,6 +38,7 @@ from rag.quiz.prose import (
     split_body,
     split_label,
 )
+from rag.structure import is_structural, template_of
 from rag.text import compact
 
 _TITLE_SUFFIX = re.compile(r"\s*(이란|란)\s*(무엇인가요|무엇인가|뭘까|\?)?\s*\??$")
@@ -80,6 +81,8 @@ class TermTable:
         self._df: dict[str, int] = {}
         self._lower = [d.page_content.casefold() for d in store.docs]
         self._is_term: dict[str, bool] = {}
+        structure = settings.structure if settings else StructureSettings()
+        self.template = template_of(store, structure)
         for (source, section), docs in store.sections.items():
             if docs and not skip(docs[0]):
                 self._section_terms(source, section, docs)
@@ -90,7 +93,8 @@ class TermTable:
 
     def _term_like(self, name: str) -> bool:
         if name not in self._is_term:
-            self._is_term[name] = is_term(name)
+            # A template heading ("학습 목표 1", "새로 배운 내용") is never a term or an option.
+            self._is_term[name] = is_term(name) and not is_structural(name, self.template)
         return self._is_term[name]
 
     def _add(self, term: Term) -> None:
