@@ -17,6 +17,10 @@ _QUIT = {"q", "quit", "exit", "그만"}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--topic", default="", help="section, note, date range or keyword")
+    parser.add_argument(
+        "--date", help='only notes of this day, week or month ("2025-03-04", "3월 4일", "이번 주")'
+    )
+    parser.add_argument("--since", help="only notes from this day (YYYY-MM-DD) on")
     parser.add_argument("--n", type=int, default=5, help="number of items (default 5)")
     parser.add_argument(
         "--type",
@@ -37,6 +41,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def topic_from_args(args: argparse.Namespace) -> str:
+    """``--date``/``--since`` are topics of the date kind; with ``--topic`` too, the date wins
+    (a quiz over one day's notes is the common case)."""
+    if getattr(args, "date", None):
+        return f"date:{args.date}"
+    if getattr(args, "since", None):
+        return f"date:{args.since}..9999-12-31"
+    return args.topic or ""
+
+
 def main(args: argparse.Namespace) -> int:
     """Print JSON, or run the quiz in the terminal (stdin may be a pipe; end of input ends
     the quiz and still prints the score)."""
@@ -47,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
         store = load_chunk_store(settings)
         service = QuizService(settings, lambda: store)
         batch = service.new_quiz(
-            args.topic or "",
+            topic_from_args(args),
             args.n,
             args.types,
             seed=args.seed,

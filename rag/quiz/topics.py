@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 
 from rag.index.store import ChunkStore
 from rag.quiz.prose import SEP, good_sentence, sentences, skip
-from rag.text import compact, normalize
+from rag.text import compact, find_dates, normalize, strip_dates
 
 _DATE_RANGE = re.compile(
     r"^(?:date:\s*)?(\d{4}-\d{2}(?:-\d{2})?)\s*(?:\.\.|~|,|/|to|–|—)\s*(\d{4}-\d{2}(?:-\d{2})?)$"
@@ -35,7 +35,7 @@ def select_chunks(store: ChunkStore, topic: str = "") -> tuple[list[Document], s
     forced = kind.strip().lower() if rest and kind.strip().lower() in _PREFIXES else ""
     text = rest.strip() if forced else topic
     if forced in ("", "date"):
-        dated = _by_date(docs, text)
+        dated = _by_date(docs, text, store)
         if dated is not None:
             return dated, "date"
     needle = text.casefold()
@@ -62,12 +62,16 @@ def select_chunks(store: ChunkStore, topic: str = "") -> tuple[list[Document], s
     return found, "keyword" if found else "none"
 
 
-def _by_date(docs: list[Document], text: str) -> list[Document] | None:
-    """Chunks dated in the range ``text`` names, or ``None`` if it names no date."""
+def _by_date(docs: list[Document], text: str, store: ChunkStore) -> list[Document] | None:
+    """Chunks dated in the range ``text`` names, or ``None`` if it names no date. Besides ISO
+    dates and ranges, anything a question may say ("3월 4일", "이번 주", "2월 둘째 주")."""
     span = _DATE_RANGE.match(text)
     one = _ONE_DATE.match(text)
     if not (span or one):
-        return None
+        spoken = find_dates(text, store.newest_date)
+        if spoken is None or strip_dates(text, spoken).strip(" 에의부터까지~-"):
+            return None
+        return [d for d in docs if spoken.contains(d.metadata.get("date") or "")]
     lo, hi = (span.group(1), span.group(2)) if span else (one.group(1), one.group(1))
     hi = hi + "\uffff"  # a month "2025-02" includes every day in it
     return [d for d in docs if lo <= (d.metadata.get("date") or "") <= hi]
