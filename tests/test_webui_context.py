@@ -22,6 +22,7 @@ def test_views_follow_the_index_generation(seed_settings: Settings) -> None:
     ctx = AppContext(seed_settings)
     views = ctx.views()
     assert views.examples and views.topics and "노트 **1**개" in views.summary
+    assert [day for _, day in views.days] == ["2025-02-11"]
     assert any(row[2] == "2025-02-11.md" for row in views.rows)
     assert ctx.views() is views  # computed once per generation, not per session
     ctx.generation += 1
@@ -35,6 +36,7 @@ def test_no_index_yet_means_empty_views(tmp_path: Path) -> None:
     assert ctx.store() is None
     views = ctx.views()
     assert views.examples == [] and views.topics == [] and views.rows == []
+    assert views.days == []
     assert "아직 색인이 없습니다" in views.summary
     assert ctx.index_status()["chunks"] == 0
 
@@ -58,3 +60,14 @@ def test_an_index_written_by_the_cli_is_picked_up(live_app: LiveApp) -> None:
         note.unlink(missing_ok=True)
         sync_index(live_app.settings)
     assert poll(lambda: "2025-03-02.md" not in library_sources(c), timeout=30)
+
+
+def test_the_date_picker_asks_for_that_days_digest(seed_settings: Settings) -> None:
+    from webui.chat import day_question
+
+    ctx = AppContext(seed_settings)
+    label, day = ctx.views().days[0]
+    assert label.startswith(day)
+    answer = ctx.assistant.ask(day_question(day))
+    assert answer.mode == "digest" and answer.citations
+    assert {c.source for c in answer.citations} == {"2025-02-11.md"}

@@ -127,13 +127,14 @@ def _wire_refresh(
         watch_out = watch if changed(state, "watch", watch) else gr.skip()
         if state.get("gen") == ctx.generation:
             skip = gr.skip()
-            return state, banner_out, skip, skip, skip, skip, watch_out
+            return state, banner_out, skip, skip, skip, skip, skip, watch_out
         state["gen"] = ctx.generation
         views = ctx.views()
         return (
             state,
             banner_out,
             gr.Dataset(samples=[[q] for q in views.examples]),
+            gr.update(choices=views.days),
             gr.update(choices=topic_choices(views.topics)),
             views.summary,
             views.rows,
@@ -144,6 +145,7 @@ def _wire_refresh(
         seen,
         banner,
         chat.examples,
+        chat.day,
         quiz.topic,
         library.summary,
         library.table,

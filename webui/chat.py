@@ -121,6 +121,7 @@ class ChatTab:
     question: gr.Textbox
     ask: gr.Button
     examples: gr.Dataset
+    day: gr.Dropdown
     clear: gr.Button
     sources: gr.HTML
     messages: gr.State
@@ -158,15 +159,26 @@ def build_chat_tab(ctx: AppContext) -> ChatTab:
                     samples_per_page=8,
                     elem_id="examples",
                 )
+                day = gr.Dropdown(
+                    label="날짜로 보기 (what did I learn on…) · 고르면 그날 배운 내용을 정리합니다",
+                    choices=[],
+                    value=None,
+                    elem_id="day",
+                )
                 clear = gr.Button("대화 지우기 (clear)", size="sm", variant="secondary")
             with gr.Column(scale=2, min_width=300):
                 gr.Markdown("### 출처 (sources)")
                 sources = gr.HTML(
                     NO_SOURCES_HTML, css_template=CARD_CSS, js_on_load=None, elem_id="sources"
                 )
-    tab = ChatTab(chatbot, question, ask, examples, clear, sources, messages, history)
+    tab = ChatTab(chatbot, question, ask, examples, day, clear, sources, messages, history)
     _wire(ctx, tab)
     return tab
+
+
+def day_question(day: str) -> str:
+    """The question the date picker asks: the same words a student would type."""
+    return f"{day}에 뭘 배웠지?"
 
 
 # =============================================================================== wiring
@@ -198,6 +210,10 @@ def _wire(ctx: AppContext, tab: ChatTab) -> None:
     def respond_option(msgs: list, hist: list, evt: gr.SelectData) -> ChatUpdate:
         yield from respond(str(evt.value or ""), msgs, hist)
 
+    def respond_day(day: str | None, msgs: list, hist: list) -> ChatUpdate:
+        if day:
+            yield from respond(day_question(day), msgs, hist)
+
     def clear_chat() -> tuple[list, str, list, list]:
         return [], NO_SOURCES_HTML, [], []
 
@@ -213,6 +229,7 @@ def _wire(ctx: AppContext, tab: ChatTab) -> None:
         respond_example, [tab.examples, *state], out, api_visibility="private", **opts
     )
     tab.chatbot.option_select(respond_option, state, out, api_visibility="private", **opts)
+    tab.day.input(respond_day, [tab.day, *state], out, api_visibility="private", **opts)
     cleared = [tab.chatbot, tab.sources, *state]
     tab.clear.click(clear_chat, None, cleared, api_name="clear_chat")
     tab.chatbot.clear(clear_chat, None, cleared, api_visibility="private")

@@ -36,9 +36,28 @@ class IndexViews:
     """What the tabs show about the current index, computed once per index generation."""
 
     examples: list[str] = field(default_factory=list)
+    # (label, date) of every day that has a note, newest first, for the date picker.
+    days: list[tuple[str, str]] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     summary: str = ""
     rows: list[list[Any]] = field(default_factory=list)
+
+
+def note_days(store: ChunkStore | None) -> list[tuple[str, str]]:
+    """Each day with a note, newest first, labelled with its date and note title(s)."""
+    if store is None:
+        return []
+    titles: dict[str, list[str]] = {}
+    for doc in store.docs:
+        meta = doc.metadata
+        if meta.get("kind") == "note" and meta.get("date"):
+            names = titles.setdefault(meta["date"], [])
+            if meta.get("title") and meta["title"] not in names:
+                names.append(meta["title"])
+    return [
+        (f"{d} · {', '.join(titles[d])}" if titles[d] else d, d)
+        for d in sorted(titles, reverse=True)
+    ]
 
 
 class AppContext:
@@ -96,6 +115,7 @@ class AppContext:
             store = self.store()
             data = IndexViews(
                 examples=example_questions(store),
+                days=note_days(store),
                 topics=self._topics(store),
                 summary=library_summary(store),
                 rows=library_rows(store.manifest if store else None),
