@@ -121,7 +121,7 @@ def _table(title: str, results: dict[str, Any]) -> None:
         if name == "hybrid":
             for kind, km in m["by_kind"].items():
                 table.add_row(f"  {kind}", str(km["n"]), *(fmt(km.get(k)) for _, k in COLUMNS), "")
-    Console().print(table)
+    Console(width=150).print(table)
 
 
 def main(argv: list[str] | None = None) -> int:

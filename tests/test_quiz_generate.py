@@ -111,7 +111,9 @@ def test_questions_read_naturally(pool: list[QuizItem]) -> None:
 
 def test_contrast_between_sibling_sections(pool: list[QuizItem]) -> None:
     item = one(pool, generator="contrast", answer="Type 1 하이퍼바이저")
-    assert sorted(item.choices) == ["Type 1 하이퍼바이저", "Type 2 하이퍼바이저"]
+    # Two options are no multiple choice: the stem names both and the student writes one.
+    assert item.type == "short" and not item.choices
+    assert "Type 1 하이퍼바이저" in item.question and "Type 2 하이퍼바이저" in item.question
     assert "물리적 하드웨어 위에서 직접 실행" in item.question
     # The explanation teaches both sides of the contrast.
     assert "Type 2 하이퍼바이저" in item.explanation and "기존 운영 체제" in item.explanation
@@ -123,6 +125,11 @@ def test_false_statement_swaps_in_a_sibling_term(pool: list[QuizItem]) -> None:
     for item in false:
         assert item.term not in item.question.split("—")[0].replace("참/거짓:", "")
         assert "아니라" in item.explanation and item.term in item.explanation
+
+
+def test_multiple_choice_always_has_four_options(pool: list[QuizItem]) -> None:
+    mc = [i for i in pool if i.type == "mc"]
+    assert mc and all(len(set(i.choices)) >= 4 and i.answer in i.choices for i in mc)
 
 
 def test_item_roundtrips_through_json(pool: list[QuizItem]) -> None:

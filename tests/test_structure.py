@@ -14,13 +14,17 @@ def _doc(source: str, section: str) -> Document:
 
 def test_recurring_headings_are_template_and_topics_are_not() -> None:
     docs = []
-    for day in range(10):
+    topics = "파드 서비스 인그레스 볼륨 노드 클러스터 레플리카셋 디플로이먼트 잡 크론잡".split()
+    for day, topic in enumerate(topics):
         src = f"2025-03-{day + 1:02d}.md"
-        docs += [_doc(src, "📝 새로 배운 내용"), _doc(src, "오늘의 회고"), _doc(src, f"주제 {day}")]
+        docs += [_doc(src, "📝 새로 배운 내용"), _doc(src, "오늘의 회고"), _doc(src, topic)]
+    # Numbered template headings are one heading ("학습 목표 1", "학습 목표 2", ...).
+    docs += [_doc(f"2025-04-{i:02d}.md", f"학습 목표 {i}") for i in range(1, 6)]
     docs.append(_doc("2025-03-01.md", "새로 배운 내용 > HTTP 메서드"))
     docs.append(_doc("https://x", "새로 배운 내용"))  # references don't vote
     template = learn_template(docs, StructureSettings())
-    assert template == {"새로배운내용", "오늘의회고"}
+    assert template == {"새로배운내용", "오늘의회고", "학습목표"}
+    assert is_structural("학습 목표 7", template)
     assert topic_of("새로 배운 내용 > HTTP 메서드", template) == "HTTP 메서드"
     assert topic_of("📝 새로 배운 내용", template) == ""
     assert topic_of("도커 > 오늘의 회고", template) == ""

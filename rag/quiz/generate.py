@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -212,7 +213,16 @@ def items_for(
     """Every item of the requested ``types`` that ``fact`` supports, reproducible by seed.
     A multiple-choice item with fewer than ``min_choices`` options is no real choice."""
     items = ITEM_MAKERS[fact.generator](_Maker(fact, seed, template), types)
-    return [i for i in items if i.type != "mc" or len(i.choices or []) >= min_choices]
+    out = []
+    for item in items:
+        if item.type == "mc" and len(item.choices or []) < min_choices:
+            if item.generator != "contrast" or "short" not in types:
+                continue
+            # "A와 B 중 …?" names its options in the stem: asked as a short answer, it is a
+            # real question instead of a coin toss.
+            item = replace(item, type="short", choices=[], id=f"{item.id}-short")
+        out.append(item)
+    return out
 
 
 # ---------------------------------------------------------------------- generation
