@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from rag.text.dates import DATE_WORDS, date_in, find_dates, strip_dates, week_of_month
+from rag.text.dates import DATE_WORDS, find_dates, strip_dates, week_of_month
 
 ANCHOR = date(2025, 8, 25)  # the newest note of a journal
 
@@ -59,8 +59,3 @@ def test_strip_dates_leaves_the_topic_and_month_names_are_date_words() -> None:
     span = find_dates("Feb 22에 배운 리플로우", ANCHOR)
     assert strip_dates("Feb 22에 배운 리플로우", span).strip().endswith("리플로우")
     assert {"feb", "february", "march", "주"} <= DATE_WORDS
-
-
-def test_date_in_needs_a_year() -> None:
-    assert date_in("2025.2.11 내용") == "2025-02-11"
-    assert date_in("3월 4일") == ""

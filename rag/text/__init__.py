@@ -4,7 +4,7 @@ Import from here; the submodules are the layer's seams (``kiwi``, ``terms``, ``n
 ``wordlists``).
 """
 
-from rag.text.dates import DATE_WORDS, DateSpan, date_in, find_dates, strip_dates
+from rag.text.dates import DATE_WORDS, DateSpan, find_dates, strip_dates
 from rag.text.kiwi import (
     CONTENT_TAGS,
     NOUN_TAGS,
@@ -49,7 +49,6 @@ __all__ = [
     "add_user_words",
     "breadcrumb",
     "compact",
-    "date_in",
     "find_dates",
     "strip_dates",
     "get_kiwi",

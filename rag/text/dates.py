@@ -265,14 +265,6 @@ def find_dates(text: str, anchor: date | None = None) -> DateSpan | None:
     return _weeks_and_months(text, anchor)
 
 
-def date_in(text: str) -> str:
-    """The single day a text names with its year (``2025-02-11``), or ""."""
-    span = find_dates(text, date(9999, 12, 31))
-    if span and span.single_day and re.search(r"20\d{2}", span.text):
-        return span.start
-    return ""
-
-
 def strip_dates(text: str, span: DateSpan | None) -> str:
     """The question without its date expression (what is left is its topic, if any)."""
     return text.replace(span.text, " ") if span else text
