@@ -57,6 +57,8 @@ def _key_sentence(docs: list[Document], limit: int) -> str:
     lines = [ln.lstrip("-*> ").strip() for d in docs for ln in body_of(d).splitlines()]
     rows = [ln for ln in lines if _is_table_row(ln) and not set(ln) <= set("|-: ")]
     prose = [ln for ln in lines if not _is_table_row(ln)]
+    # A table row reads as its cells: "| 정규화 | 이상 현상 제거 |" -> "정규화 · 이상 현상 제거".
+    rows = [" · ".join(c.strip() for c in r.strip("|").split("|") if c.strip()) for r in rows]
     for line in prose or rows[1:2] or rows[:1]:
         if len(line) >= 4:
             sentence = split_sentences(line)[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from langchain_core.documents import Document
 
@@ -87,3 +89,18 @@ def test_example_questions_are_answered_from_the_notes(
         answer = assistant.ask(question)
         assert not answer.refused, (question, answer.answer)
         assert answer.citations
+
+
+def test_examples_from_a_real_journal_skip_its_template() -> None:
+    """On the real journal (../shared), "새로 배운 내용" recurs in most notes: structure, never
+    an example question; nor is a heading that is a question of its own."""
+    from ingest.chunking import chunk_note
+    from ingest.notes import parse_note
+
+    journal = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "realtil" / "notes"
+    if not journal.is_dir():
+        pytest.skip(f"journal not found at {journal}")
+    docs = [d for p in sorted(journal.glob("*.md")) for d in chunk_note(parse_note(p, journal))]
+    questions = example_questions(ChunkStore(docs, [[] for _ in docs]))
+    assert len(questions) >= 4
+    assert not any("새로 배운 내용" in q or "회고" in q or "?이란" in q for q in questions)

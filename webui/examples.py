@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from rag.config import StructureSettings
 from rag.index.store import ChunkStore, body_of
+from rag.structure import is_structural, template_of
 from rag.text import (
     GENERIC_HEADINGS,
     compact,
@@ -36,9 +38,13 @@ class Topic(NamedTuple):
     text: str
 
 
-def is_topic_heading(label: str) -> bool:
+def is_topic_heading(label: str, template: frozenset[str] = frozenset()) -> bool:
+    """A heading a student would ask about: not the journal's template, not furniture, not a
+    question of its own ("requestAnimationFrame?" would make "…?이란 무엇인가요?")."""
     key = compact(label)
     if not key or len(label) > MAX_HEADING_CHARS or key in GENERIC_HEADINGS:
+        return False
+    if is_structural(label, template) or label.rstrip().endswith("?"):
         return False
     if _GENERIC_PREFIX.match(key) or key.isdigit():
         return False
@@ -75,12 +81,13 @@ def note_topics(store: ChunkStore) -> list[Topic]:
     main terms."""
     dates: dict[str, str] = {}
     sections: dict[tuple[str, str], dict] = {}
+    template = template_of(store, StructureSettings())
     for doc in store.docs:
         meta = doc.metadata
         if meta.get("kind") != "note":
             continue
         path = crumbs(meta.get("section", ""))
-        if not path or not is_topic_heading(path[-1]):
+        if not path or not is_topic_heading(path[-1], template):
             continue
         dates.setdefault(meta["source"], str(meta.get("date") or ""))
         entry = sections.setdefault(
