@@ -30,18 +30,34 @@ def _bold(text: str, sentences: list[str]) -> str:
     return text
 
 
+def _table_breaks(text: str) -> str:
+    """A blank line before and after each markdown table, or the chat shows its rows as
+    plain lines of pipes."""
+    out: list[str] = []
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        is_row = line.lstrip().startswith("|")
+        prev_row = i > 0 and lines[i - 1].lstrip().startswith("|")
+        if is_row != prev_row and i > 0 and out and out[-1].strip():
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
 def extractive_answer(
     passages: list[Passage], tuning: AnswerSettings
 ) -> tuple[str, list[Citation]]:
     """Each passage under its section label, key sentence in bold, ending with its ``[n]``."""
     parts, citations = [], []
     for n, passage in enumerate(passages, start=1):
-        text = _bold(passage.text, passage.key)
+        text = _table_breaks(_bold(passage.text, passage.key))
         citations.append(
             citation_for(passage.hit, n, snippet=passage.text, limit=tuning.snippet_chars)
         )
         label = passage.hit.metadata.get("section") or passage.hit.metadata.get("title", "")
-        parts.append(f"**{label}**\n{text} [{n}]")
+        # After a table the marker goes on its own line: in a row it would be another cell.
+        gap = "\n\n" if text.rstrip().split("\n")[-1].lstrip().startswith("|") else " "
+        parts.append(f"**{label}**\n{text}{gap}[{n}]")
     return "\n\n".join(parts), citations
 
 

@@ -1,0 +1,24 @@
+"""rag/answer/compose.py: the extractive answer as the chat renders it."""
+
+from __future__ import annotations
+
+from langchain_core.documents import Document
+
+from rag.answer.compose import extractive_answer
+from rag.answer.passages import Passage
+from rag.config import AnswerSettings
+
+
+def test_a_table_in_a_passage_stays_a_markdown_table() -> None:
+    body = (
+        "스핀락과 뮤텍스\n| | 스핀락 | 뮤텍스 |\n| --- | --- | --- |\n| 대기 | 반복 확인 | 중지 |"
+    )
+    doc = Document(
+        f"스핀락과 뮤텍스\n{body}",
+        metadata={"chunk_id": "c", "source": "n.md", "section": "스핀락과 뮤텍스", "kind": "note"},
+    )
+    text, citations = extractive_answer([Passage([doc], doc, body, [])], AnswerSettings())
+    lines = text.split("\n")
+    first_row = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    assert lines[first_row - 1] == ""  # markdown needs a blank line before a table
+    assert lines[-1] == "[1]" and [c.n for c in citations] == [1]  # not a cell of the last row
