@@ -17,7 +17,7 @@ from rag.config import DigestSettings, StructureSettings
 from rag.index.store import ChunkStore, body_of
 from rag.retrieval import Hit
 from rag.structure import template_of, topic_of
-from rag.text import DATE_WORDS, ENGLISH_STOPWORDS, key_terms, split_sentences
+from rag.text import DATE_WORDS, key_terms, split_sentences
 from rag.text.dates import DateSpan, strip_dates
 
 # Words of "what did I learn/study" questions: they ask for the day, they name no topic.
@@ -43,8 +43,8 @@ def is_digest_question(question: str, span: DateSpan | None) -> bool:
     if span is None:
         return False
     rest = strip_dates(question, span)
-    terms = [t for t in key_terms(rest) if t not in ENGLISH_STOPWORDS]
-    return all(t in DIGEST_WORDS or t in DATE_WORDS for t in terms)
+    # key_terms already drops English function words.
+    return all(t in DIGEST_WORDS or t in DATE_WORDS for t in key_terms(rest))
 
 
 def _is_table_row(line: str) -> bool:
@@ -131,6 +131,4 @@ def digest_answer(
     # The cited sections, best first in date order, are what a digest "retrieved": the
     # evaluation scores them like any other answer's hits.
     hits = [Hit(store.by_id[c.chunk_id], 1.0, (c.chunk_id,)) for c in citations]
-    return Answer(
-        question, "\n\n".join(parts), False, citations, mode="digest", retrieved=hits
-    )
+    return Answer(question, "\n\n".join(parts), False, citations, mode="digest", retrieved=hits)

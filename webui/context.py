@@ -114,7 +114,7 @@ class AppContext:
                 return self._views[1]
             store = self.store()
             data = IndexViews(
-                examples=example_questions(store),
+                examples=example_questions(store, structure=self.settings.structure),
                 days=note_days(store),
                 topics=self._topics(store),
                 summary=library_summary(store),

@@ -75,13 +75,17 @@ def _is_definition(heading: str) -> bool:
     return parse_label(heading).trailing_gloss
 
 
-def note_topics(store: ChunkStore) -> list[Topic]:
+# The defaults; the app passes its own settings.
+DEFAULT_STRUCTURE = StructureSettings()
+
+
+def note_topics(store: ChunkStore, structure: StructureSettings = DEFAULT_STRUCTURE) -> list[Topic]:
     """Each topical note section, newest note first; within a note, top-level headings before
     nested ones and definitions ("X(Y)") before the rest, so the first picks are the note's
     main terms."""
     dates: dict[str, str] = {}
     sections: dict[tuple[str, str], dict] = {}
-    template = template_of(store, StructureSettings())
+    template = template_of(store, structure)
     for doc in store.docs:
         meta = doc.metadata
         if meta.get("kind") != "note":
@@ -102,12 +106,16 @@ def note_topics(store: ChunkStore) -> list[Topic]:
     return out
 
 
-def example_questions(store: ChunkStore | None, limit: int = 6) -> list[str]:
+def example_questions(
+    store: ChunkStore | None,
+    limit: int = 6,
+    structure: StructureSettings = DEFAULT_STRUCTURE,
+) -> list[str]:
     """Clickable example questions from the notes' own headings, spread over the newest notes,
     plus one comparison of two topics that the notes themselves compare."""
     if store is None or limit <= 0:
         return []
-    topics = note_topics(store)
+    topics = note_topics(store, structure)
     pair = related_pair(topics)
     slots = limit - 1 if pair else limit
     # Round-robin over notes so one long note does not fill every slot.

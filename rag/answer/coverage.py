@@ -149,6 +149,7 @@ def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSett
     shown = " ".join(
         f"{h.metadata.get('title', '')} {h.page_content}" for h in ranked[: t.name_window]
     ).lower()
+    shown_compact = compact(shown)
     # Not for English questions: their passages name the thing in Korean ("ReplicaSet" is
     # "레플리카셋" in the notes), so a missing Latin spelling says nothing there.
     unanswered = [
@@ -157,7 +158,7 @@ def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSett
         if not english
         and x not in missing
         and _is_distinctive(x)
-        and not (text_has(shown, x) or compact(x) in compact(shown))
+        and not (text_has(shown, x) or compact(x) in shown_compact)
     ]
     has_dense = any(h.dense_score is not None for h in ranked)
     return _Signals(
