@@ -17,12 +17,9 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from ingest.notes import Note, breadcrumb
-from ingest.sections import Block, Section, parse_markdown
-from rag.text import morphemes, split_sentences
+from ingest.sections import Block, Section, is_label, parse_markdown
+from rag.text import split_sentences
 
-# A list item's first line is a label (sub-heading) only when it is short; a long first line
-# is a sentence and stays in its parent section.
-MAX_LABEL_CHARS = 40
 SEPARATOR = " > "
 
 
@@ -39,16 +36,6 @@ class _Unit:
 class _Group:
     path: tuple[str, ...]
     units: list[_Unit]
-
-
-def is_label(text: str) -> bool:
-    """A term-like first line ("레플리카셋(ReplicaSet)"), not a sentence or a clause that
-    ends in a particle or verb ending ("... 필드는", "... 정의한다.")."""
-    text = text.strip()
-    if not text or len(text) > MAX_LABEL_CHARS or text[-1] in ".。!?:;,":
-        return False
-    tags = [tag for _, tag in morphemes(text) if not tag.startswith("S")]
-    return bool(tags) and not tags[-1].startswith(("J", "E"))
 
 
 def chunk_id(source: str, section: str, text: str) -> str:
@@ -83,14 +70,20 @@ def _hard_split(text: str, max_chars: int) -> list[str]:
 def _block_units(block: Block, max_chars: int) -> list[_Unit]:
     if block.kind in {"code", "table"}:
         lines = block.text.splitlines()
-        units, current = [], []
-        for line in lines:
-            if current and sum(len(x) + 1 for x in current) + len(line) > max_chars:
-                units.append(_Unit("\n".join(current), block.start_line, block.end_line, True))
-                current = []
+        # A table row means nothing without its header: every piece of a long table repeats
+        # the header row (and its |---| line), so a row retrieved alone still reads as a row.
+        header = lines[:2] if block.kind == "table" and len(lines) > 2 else []
+        rows = lines[len(header) :]
+        code = block.kind == "code"
+        units, current = [], list(header)
+        for line in rows:
+            size = sum(len(x) + 1 for x in current) + len(line)
+            if len(current) > len(header) and size > max_chars:
+                units.append(_Unit("\n".join(current), block.start_line, block.end_line, code))
+                current = list(header)
             current.append(line)
-        if current:
-            units.append(_Unit("\n".join(current), block.start_line, block.end_line, True))
+        if len(current) > len(header) or not units:
+            units.append(_Unit("\n".join(current), block.start_line, block.end_line, code))
         return units
     if block.kind == "links":
         return [

@@ -13,15 +13,23 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from rag.text import normalize
+from rag.text import morphemes, normalize
 
 _md = MarkdownIt("commonmark").enable("table")
+
+# A list item's first line, a bold line or a one-line callout is a label (a sub-heading) only
+# when it is short; a long first line is a sentence and stays in its section.
+MAX_LABEL_CHARS = 40
 
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
 _CODE_SPAN = re.compile(r"`([^`]+)`")
+# Notion exports callouts as <aside>...</aside> and toggles as <details>: the tags are
+# wrappers, the lines between them are ordinary markdown of the section.
+_WRAPPER_TAG = re.compile(r"^\s*</?(?:aside|details|summary|div|section)\b[^>]*>\s*$", re.I)
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?=\S)(.+?)(?<=\S)\1\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
 # "날짜: 2025-02-20 🤒 (comment)", "날짜: 2025 06-05", "날짜: " (blank): a date line, whatever
 # follows; the digits are read loosely.
@@ -58,6 +66,44 @@ class Section:
     headings: tuple[str, ...]  # full heading path, as written (cleaned of markup)
     level: int
     blocks: list[Block] = field(default_factory=list)
+    # Headed by a bold line or a one-line callout, not a markdown heading: never the title.
+    pseudo: bool = False
+
+
+_SYMBOL_TAGS = frozenset({"SF", "SP", "SS", "SSO", "SSC", "SE", "SO", "SW", "SB", "W_EMOJI"})
+
+
+def is_label(text: str) -> bool:
+    """A term-like line ("레플리카셋(ReplicaSet)"), not a sentence or a clause that ends in a
+    particle or verb ending ("... 필드는", "... 정의한다.")."""
+    text = text.strip()
+    if not text or len(text) > MAX_LABEL_CHARS or text[-1] in ".。!?:;,":
+        return False
+    # Punctuation and symbols say nothing; foreign words and numbers do ("var, let, const").
+    tags = [tag for _, tag in morphemes(text) if tag not in _SYMBOL_TAGS]
+    return bool(tags) and not tags[-1].startswith(("J", "E"))
+
+
+def pseudo_heading(token_type: str, lines: list[str]) -> str:
+    """The label a bold-only line ("**장점**") or a one-line callout ("> **요소**", "> 동시성
+    관리") stands for, or "". Students use both as headings; a question heading ("... 이유?")
+    counts, a sentence does not."""
+    body = [ln for ln in lines if ln.strip()]
+    if token_type == "blockquote_open":
+        body = [b for b in (re.sub(r"^\s*>\s?", "", ln).strip() for ln in body) if b]
+        if len(body) != 1:
+            return ""
+        match = _BOLD_LINE.match(body[0])
+        label = match.group(2) if match else body[0]
+    elif token_type == "paragraph_open":
+        match = _BOLD_LINE.match(body[0]) if len(body) == 1 else None
+        if not match or "**" in match.group(2):
+            return ""
+        label = match.group(2)
+    else:
+        return ""
+    label = clean_inline(label)
+    return label if is_label(label.rstrip("?？ ")) else ""
 
 
 @dataclass
@@ -77,7 +123,7 @@ _ONLY_LINK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[^\]]*\]\([^)]*\)\s*$")
 
 
 def _item_block(lines: list[str], start: int, end: int) -> Block:
-    raw = [ln for ln in lines[start:end] if ln.strip()]
+    raw = [ln for ln in lines[start:end] if ln.strip() and not _WRAPPER_TAG.match(ln)]
     if raw and all(_ONLY_LINK.match(ln) for ln in raw):
         # A reading list: anchor texts, not statements; useful to search, poor to answer from.
         text = "\n".join(clean_inline(_BULLET.sub("", ln)) for ln in raw)
@@ -94,7 +140,9 @@ def parse_markdown(text: str) -> ParsedMarkdown:
     lines = text.splitlines()
     tokens = _md.parse(text)
     sections: list[Section] = [Section(headings=(), level=0)]
-    stack: list[tuple[int, str]] = []
+    # (level, title, pseudo): a pseudo-heading sits one level below the heading it follows
+    # and lasts until the next heading of any kind.
+    stack: list[tuple[int, str, bool]] = []
     links: list[Link] = []
 
     def current() -> Section:
@@ -110,10 +158,10 @@ def parse_markdown(text: str) -> ParsedMarkdown:
         if tok.type == "heading_open":
             level = int(tok.tag[1])
             title = clean_inline(tokens[i + 1].content)
-            while stack and stack[-1][0] >= level:
+            while stack and (stack[-1][2] or stack[-1][0] >= level):
                 stack.pop()
-            stack.append((level, title))
-            sections.append(Section(tuple(t for _, t in stack), level))
+            stack.append((level, title, False))
+            sections.append(Section(tuple(t for _, t, _ in stack), level))
             i += 3
             continue
         if tok.type in ("bullet_list_open", "ordered_list_open"):
@@ -137,6 +185,15 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             for j in range(i + 1, close):
                 if tokens[j].type == "inline" and tokens[j].map:
                     links.extend(_links_of(tokens[j]))
+            label = pseudo_heading(tok.type, lines[start:end])
+            if label:
+                while stack and stack[-1][2]:
+                    stack.pop()
+                level = (stack[-1][0] if stack else 0) + 1
+                stack.append((level, label, True))
+                sections.append(Section(tuple(t for _, t, _ in stack), level, pseudo=True))
+                i = close + 1
+                continue
             block = _prose_block(tok.type, lines, start, end)
             if block is not None:
                 current().blocks.append(block)
@@ -149,7 +206,7 @@ def parse_markdown(text: str) -> ParsedMarkdown:
 def _prose_block(token_type: str, lines: list[str], start: int, end: int) -> Block | None:
     """A paragraph, blockquote, table or HTML block as one block of cleaned text."""
     kind = {"blockquote_open": "quote", "table_open": "table"}.get(token_type, "paragraph")
-    body = "\n".join(lines[start:end])
+    body = "\n".join(ln for ln in lines[start:end] if not _WRAPPER_TAG.match(ln))
     if kind == "quote":
         body = re.sub(r"^\s*>\s?", "", body, flags=re.M)
     if kind != "table":

@@ -17,7 +17,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Bump when chunk text or metadata change shape: an index built by another version is rebuilt.
-CHUNKING_VERSION = "6"
+CHUNKING_VERSION = "7"
 RETRIEVERS = ("hybrid", "dense", "bm25")  # TIL_RETRIEVER / --retriever
 FUSIONS = ("convex", "rrf")  # TIL_FUSION: how hybrid mode fuses BM25 and dense
 
@@ -147,6 +147,11 @@ class QuizSettings:
     # Multiple choice needs four options: with two or three, guessing gets a third or a half
     # right (issue 11's quiz review found 2-3 option items on the real journal).
     min_choices: int = 4
+    # Quality rules (rag.quiz.quality), set by hand from the issue-11 quiz review: an answer
+    # to type longer than a long term ("마이크로서비스 아키텍처", 12) is a phrase to recall
+    # word for word; options one of which is 4x another's length are not of one kind.
+    max_typed_chars: int = 20
+    max_option_ratio: float = 4.0
     # A quiz of n new items analyses chunks until it has max(pool_factor * n, pool_min)
     # distinct facts to choose from (Kiwi is the cost); set by hand, not measured.
     pool_factor: int = 3

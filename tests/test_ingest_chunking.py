@@ -65,3 +65,73 @@ def test_date_from_file_name_and_nfd_normalised(tmp_path: Path) -> None:
     note = parse_note(write_note(tmp_path, "2024-03-05-k8s.md", nfd), tmp_path)
     assert note.date == "2024-03-05"
     assert chunk_note(note)[0].page_content.startswith("파드\n")  # composed Hangul
+
+
+NOTION_NOTE = """# 🧾TIL
+## 주제 1: 아키텍처 패턴
+
+> **모놀리식 아키텍처**
+>
+
+---
+
+- 하나의 코드베이스에서 관리한다
+- 모듈 간 의존성이 매우 높다
+
+> 동시성 관리
+>
+- 여러 작업이 동시에 실행되도록 조정하는 기술이다
+
+**장점**
+
+배포가 단순하다.
+
+**→ 그래서 작은 팀에 알맞은 선택이다.**
+
+<aside>
+💡
+
+서비스가 어떻게 나뉘어지는가?
+
+회사마다 다르다.
+</aside>
+
+## 주제 2: 다른 것
+본문이다.
+"""
+
+
+def test_bold_lines_and_callouts_are_headings_asides_are_unwrapped(tmp_path: Path) -> None:
+    note = parse_note(write_note(tmp_path, "2025-03-01.md", NOTION_NOTE), tmp_path)
+    assert note.title == "🧾TIL"  # a pseudo-heading never becomes the title
+    docs = chunk_note(note)
+    by_section = {}
+    for doc in docs:
+        by_section.setdefault(doc.metadata["section"], []).append(doc.page_content)
+    assert "주제 1: 아키텍처 패턴 > 모놀리식 아키텍처" in by_section
+    assert "하나의 코드베이스" in by_section["주제 1: 아키텍처 패턴 > 모놀리식 아키텍처"][0]
+    # The next callout replaces the previous one instead of nesting under it.
+    assert "여러 작업이 동시에" in by_section["주제 1: 아키텍처 패턴 > 동시성 관리"][0]
+    assert "배포가 단순하다" in by_section["주제 1: 아키텍처 패턴 > 장점"][0]
+    # A bold *sentence* is text, not a heading; a real heading ends the pseudo-section.
+    assert not any("그래서" in s for s in by_section)
+    assert "주제 2: 다른 것" in by_section
+    joined = "\n".join(d.page_content for d in docs)
+    assert "<aside>" not in joined and "</aside>" not in joined
+    assert "회사마다 다르다." in joined and "그래서 작은 팀에 알맞은 선택이다." in joined
+
+
+def test_every_piece_of_a_long_table_keeps_its_header(tmp_path: Path) -> None:
+    rows = "\n".join(f"| 항목{i} | 설명이 조금 긴 셀의 내용 {i}번째 행 |" for i in range(40))
+    text = f"# 표\n## 비교\n\n| 이름 | 뜻 |\n| --- | --- |\n{rows}\n"
+    docs = chunk_note(parse_note(write_note(tmp_path, "t.md", text), tmp_path))
+    pieces = [d for d in docs if "| --- |" in d.page_content]
+    assert len(pieces) >= 3
+    for doc in pieces:
+        body = doc.page_content.splitlines()[1:]
+        assert body[:2] == ["| 이름 | 뜻 |", "| --- | --- |"]
+    # A table is material, not code: the code prior must not halve it.
+    assert not any(d.metadata["is_code"] for d in pieces)
+    # Every row is in exactly one piece.
+    found = [ln for d in pieces for ln in d.page_content.splitlines() if ln.startswith("| 항목")]
+    assert len(found) == 40 == len(set(found))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from langchain_core.documents import Document
 
 from rag.config import AnswerSettings
-from rag.index.store import ChunkStore, body_of
+from rag.index.store import ChunkStore, body_of, join_bodies
 from rag.text import split_sentences, tokenize
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def build_passage(
         hit_ids = {d.metadata["chunk_id"] for d in hits_in_section}
         best = hit.metadata["chunk_id"]
         chosen = _window(section, best, hit_ids, store, q_tokens, budget)
-    text = "\n".join(body_of(d) for d in chosen)
+    text = join_bodies(chosen)
     scored = sorted(
         ((s, _score(toks, q_tokens, store)) for d in chosen for s, toks in _sentences(store, d)),
         key=lambda x: x[1],

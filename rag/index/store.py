@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -39,6 +40,25 @@ def body_of(doc: Document) -> str:
     """Chunk text without its first line, the heading breadcrumb (ingest.chunking writes every
     chunk as ``breadcrumb\nbody``); a hand-made one-line document is all body."""
     return doc.page_content.partition("\n")[2] or doc.page_content
+
+
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def join_bodies(docs: list[Document]) -> str:
+    """Consecutive chunks' bodies as one text. ingest.chunking repeats a long table's header
+    row in every piece; the joined text shows it once."""
+    out: list[str] = []
+    header: list[str] = []
+    for doc in docs:
+        lines = body_of(doc).splitlines()
+        if len(lines) > 2 and _TABLE_RULE.match(lines[1]):
+            if lines[:2] == header and out and out[-1].lstrip().startswith("|"):
+                lines = lines[2:]
+            else:
+                header = lines[:2]
+        out.extend(lines)
+    return "\n".join(out)
 
 
 @dataclass

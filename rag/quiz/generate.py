@@ -31,6 +31,7 @@ from rag.quiz.items import TF_CHOICES, QuizBatch, QuizItem, check_types, item_ci
 from rag.quiz.llm_items import llm_items
 from rag.quiz.pick import pick
 from rag.quiz.prose import SEP, SUBJECT_PARTICLE, contains, mask, near_duplicate, split_label
+from rag.quiz.quality import flaws
 from rag.quiz.review import ReviewStore
 from rag.quiz.topics import select_chunks
 from rag.structure import is_structural
@@ -234,29 +235,44 @@ def candidate_items(
     topic: str = "",
     types: Sequence[str] | None = None,
     seed: int | str | None = 0,
+    checked: bool = True,
 ) -> list[QuizItem]:
     """Every rule-based item the material supports (all types, all generators), in corpus
-    order; the pool :func:`generate_quiz` samples from. Deterministic for a given seed."""
+    order; the pool :func:`generate_quiz` samples from. Deterministic for a given seed.
+    ``checked=False`` keeps the items :mod:`rag.quiz.quality` rejects (the quiz bench
+    reports how many there are)."""
     docs, _ = select_chunks(store, topic)
-    return _candidates(corpus_for(store, settings), docs, check_types(types), str(seed))
+    corpus = corpus_for(store, settings)
+    return _candidates(corpus, docs, check_types(types), str(seed), checked=checked)
 
 
 def _candidates(
-    corpus: Corpus, docs: list[Document], types: list[str], seed: str, enough: int | None = None
+    corpus: Corpus,
+    docs: list[Document],
+    types: list[str],
+    seed: str,
+    enough: int | None = None,
+    checked: bool = True,
 ) -> list[QuizItem]:
-    """Items from ``docs`` in order; with ``enough``, stop once that many distinct facts are
-    found (a 10-item quiz over 500 chunks need not analyse all of them: Kiwi is the cost)."""
+    """Items from ``docs`` in order, without the ones that break a quality rule; with
+    ``enough``, stop once that many distinct facts are found (a 10-item quiz over 500 chunks
+    need not analyse all of them: Kiwi is the cost)."""
     items: list[QuizItem] = []
-    template, least = corpus.table.template, corpus.table.tuning.min_choices
+    template, tuning = corpus.table.template, corpus.table.tuning
+
+    def good(fact: Fact) -> list[QuizItem]:
+        made = items_for(fact, types, seed, template, tuning.min_choices)
+        return [i for i in made if not checked or not flaws(i, template, tuning, corpus.spellings)]
+
     for doc in docs:
         for fact in corpus.facts(doc, ("definition", "contrast")):
-            items.extend(items_for(fact, types, seed, template, least))
+            items.extend(good(fact))
     if "cloze" not in types:
         return items
     found = 0
     for doc in docs:
         for fact in corpus.facts(doc, ("cloze",)):
-            items.extend(items_for(fact, types, seed, template, least))
+            items.extend(good(fact))
             found += 1
         if enough is not None and found >= enough:
             break

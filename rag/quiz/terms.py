@@ -316,9 +316,11 @@ class TermTable:
         spellings = {compact(x) for x in self.spellings(term.name)}
 
         def usable(t: Term) -> bool:
-            if any(compact(a) in spellings for a in t.names):
+            names = {*t.names, *self.spellings(t.name)}
+            if any(compact(a) in spellings for a in names):
                 return False
-            return not any(near_duplicate(t.name, x) for x in taken)
+            # Two terms that are one concept ("스레드 풀", "thread pool") are one option.
+            return not any(near_duplicate(a, x) for a in names for x in taken)
 
         for tier in (self.siblings(term), same_source, same_kind):
             for want_defined in (True, False):
@@ -327,5 +329,5 @@ class TermTable:
                         return ordered
                     if bool(t.definition) == want_defined and usable(t):
                         ordered.append(t.name)
-                        taken.append(t.name)
+                        taken.extend({*t.names, *self.spellings(t.name)})
         return ordered

@@ -34,6 +34,8 @@ _GENERIC_HEADING_WORDS = """
     설명 유스케이스 전제조건 전제조건들 다음내용 개념정리 개념 API오브젝트 사용방법 문제해결
     오늘의회고 스크럼 회고 느낀점 til tiltemplate template 날짜 참고자료 참고링크 오늘배운것
     학습목표 todo 할일 내일할일 메모 질문 keep problem try references reference summary notes
+    종류 특징 특성 이점 장단점 동작방식 동작과정 동작원리 원리 사용법 구조 과정 기능 주요개념
+    차이점 비교 정의 방식 실습 적용 예시코드 코드 결과 정리하기 문제 풀이 해결 해결방법
 """.split()
 GENERIC_HEADINGS = frozenset(compact(w) for w in _GENERIC_HEADING_WORDS)
 
