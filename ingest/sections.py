@@ -15,7 +15,11 @@ from markdown_it.token import Token
 
 from rag.text import morphemes, normalize
 
-_md = MarkdownIt("commonmark").enable("table")
+# linkify: a bare URL in a note ("참고: https://...") is a link to fetch like [text](url);
+# inside code it stays code. Only URLs with a scheme: fuzzy matching would turn "socket.io"
+# or "next.config.js"-like words into links.
+_md = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "linkify"])
+_md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
 
 # A list item's first line, a bold line or a one-line callout is a label (a sub-heading) only
 # when it is short; a long first line is a sentence and stays in its section.
@@ -29,6 +33,10 @@ _CODE_SPAN = re.compile(r"`([^`]+)`")
 # Notion exports callouts as <aside>...</aside> and toggles as <details>: the tags are
 # wrappers, the lines between them are ordinary markdown of the section.
 _WRAPPER_TAG = re.compile(r"^\s*</?(?:aside|details|summary|div|section)\b[^>]*>\s*$", re.I)
+# A picture or a download is not a page to read ("이미지 출처: https://.../ingress.svg").
+_MEDIA_URL = re.compile(
+    r"\.(?:png|jpe?g|gif|svg|webp|bmp|ico|mp4|mov|webm|mp3|wav|zip|gz)(?:[?#].*)?$", re.I
+)
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?=\S)(.+?)(?<=\S)\1\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
 # "날짜: 2025-02-20 🤒 (comment)", "날짜: 2025 06-05", "날짜: " (blank): a date line, whatever
@@ -243,6 +251,6 @@ def _links_of(inline: Token) -> list[Link]:
             if nxt.type == "link_close":
                 break
             text_parts.append(nxt.content)
-        if href.startswith(("http://", "https://")):
+        if href.startswith(("http://", "https://")) and not _MEDIA_URL.search(href):
             found.append(Link(href, normalize("".join(text_parts)), line))
     return found

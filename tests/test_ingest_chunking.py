@@ -135,3 +135,16 @@ def test_every_piece_of_a_long_table_keeps_its_header(tmp_path: Path) -> None:
     # Every row is in exactly one piece.
     found = [ln for d in pieces for ln in d.page_content.splitlines() if ln.startswith("| 항목")]
     assert len(found) == 40 == len(set(found))
+
+
+def test_bare_urls_are_links_but_not_inside_code_or_without_a_scheme(tmp_path: Path) -> None:
+    text = (
+        "# 링크\n참고: https://example.com/guide?page=2 를 읽었다. socket.io 도 봤다.\n\n"
+        "`https://in-code.example/x`\n\n```\ncurl https://fence.example/y\n```\n"
+        "- 목록 https://example.org/list 끝\n\n그림: https://example.org/a.svg\n"
+    )
+    note = parse_note(write_note(tmp_path, "links.md", text), tmp_path)
+    assert [(link.url, link.line) for link in note.links] == [
+        ("https://example.com/guide?page=2", 2),
+        ("https://example.org/list", 9),
+    ]
