@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -10,11 +9,13 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest.sync import IndexBusyError, sync_index
+from rag.cli_io import Parser, UsageError, fail, wants_json
 from rag.config import load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = Parser(prog="python -m ingest", description=__doc__)
     parser.add_argument("--corpus", help="notes folder (TIL_CORPUS_DIR)")
     parser.add_argument("--index", help="index folder (TIL_INDEX_DIR)")
     parser.add_argument(
@@ -25,23 +26,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rebuild", action="store_true", help="drop the index and build anew")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        return fail(wants_json(argv), exc.message, 2)
     try:
         settings = load_settings(corpus_dir=args.corpus, index_dir=args.index, offline=args.offline)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return fail(args.json, str(exc), 2)
     if not settings.corpus_dir.is_dir():
-        print(f"error: corpus folder not found: {settings.corpus_dir}", file=sys.stderr)
-        return 2
+        return fail(args.json, f"corpus folder not found: {settings.corpus_dir}", 2)
     try:
         report = sync_index(settings, rebuild=args.rebuild, progress=not args.json)
     except IndexBusyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
+        return fail(args.json, str(exc), 3)
     except KeyboardInterrupt:
-        print("interrupted: the previous index is intact; run again to finish.", file=sys.stderr)
-        return 130
+        message = "interrupted: the previous index is intact; run again to finish."
+        return fail(args.json, message, 130)
     data = report.to_dict()
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("count", justify="right")
     table.add_row("notes", str(report.notes))
     table.add_row("notes failed", str(len(report.notes_failed)))
+    table.add_row("outside the corpus", str(len(report.notes_skipped)))
     table.add_row("pages fetched", str(report.fetched))
     table.add_row("pages from cache", str(report.cached))
     table.add_row("pages failed", str(len(report.failed)))
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[yellow]rebuilt:[/] {report.rebuild_reason}")
     for row in report.notes_failed:
         console.print(f"[red]note skipped[/] {row['source']}: {row['reason']}")
+    for row in report.notes_skipped:
+        console.print(f"[red]not a note[/] {row['source']}: {row['reason']}")
     for row in report.failed:
         console.print(f"[yellow]page not fetched[/] {row['url']}: {row['reason']}")
     for row in report.date_conflicts:

@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from ingest.chunking import chunk_note, chunk_reference
-from ingest.notes import Note, NoteError, discover_notes, parse_note, source_of
+from ingest.notes import Note, NoteError, discover_notes, outside_corpus, parse_note, source_of
 from ingest.report import IngestReport
 from ingest.web import FetchResult, PageFetcher
 from rag.config import Settings
@@ -38,6 +38,12 @@ def _read_notes(settings: Settings, report: IngestReport) -> tuple[list[Note], s
     notes: list[Note] = []
     failed_sources: set[str] = set()
     for path in discover_notes(settings.corpus_dir):
+        why = outside_corpus(path, settings.corpus_dir)
+        if why:
+            # Skipped, not failed: a failed note keeps its old chunks, this one must not.
+            source = source_of(path, settings.corpus_dir)
+            report.notes_skipped.append({"source": source, "reason": why})
+            continue
         try:
             notes.append(parse_note(path, settings.corpus_dir))
         except NoteError as exc:

@@ -35,7 +35,8 @@ class Note:
 
 
 def discover_notes(corpus_dir: Path) -> list[Path]:
-    """Every ``*.md`` under the corpus, hidden folders skipped, in a stable order."""
+    """Every ``*.md`` under the corpus, hidden folders skipped, in a stable order (links that
+    lead outside the corpus included: :func:`outside_corpus` says which to skip)."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         return []
@@ -46,6 +47,20 @@ def discover_notes(corpus_dir: Path) -> list[Path]:
             continue
         found.append(path)
     return sorted(found, key=lambda p: p.relative_to(corpus_dir).as_posix())
+
+
+def outside_corpus(path: Path, corpus_dir: Path) -> str:
+    """Why ``path`` is not a note of this corpus ("" when it is): a symlink, or a file under a
+    symlinked folder, that resolves outside the corpus would put any readable file of the
+    machine (``/etc/passwd``) into answers and into what the app serves."""
+    try:
+        target = Path(path).resolve(strict=True)
+        root = Path(corpus_dir).resolve(strict=True)
+    except OSError as exc:
+        return f"cannot resolve the path ({exc.strerror or exc})"
+    if not target.is_relative_to(root):
+        return "links outside the corpus folder; skipped (notes must be files inside it)"
+    return ""
 
 
 def source_of(path: Path, corpus_dir: Path) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 class IngestReport:
     notes: int = 0
     notes_failed: list[dict[str, str]] = field(default_factory=list)
+    # Paths that are not notes of the corpus (a symlink leading outside it): never indexed.
+    notes_skipped: list[dict[str, str]] = field(default_factory=list)
     # Notes whose date line disagrees with their file name (the file name is used).
     date_conflicts: list[dict[str, str]] = field(default_factory=list)
     fetched: int = 0
@@ -29,6 +31,7 @@ class IngestReport:
         return {
             "notes": self.notes,
             "notes_failed": self.notes_failed,
+            "notes_skipped": self.notes_skipped,
             "date_conflicts": self.date_conflicts,
             "references": {"fetched": self.fetched, "cached": self.cached, "failed": self.failed},
             "chunks": {

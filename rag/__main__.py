@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag")
+    from rag.cli_io import Parser, UsageError, fail, wants_json
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = Parser(prog="python -m rag")
     sub = parser.add_subparsers(dest="command", required=True)
     from rag import cli_ask
 
@@ -18,7 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     from rag.quiz import cli as quiz_cli
 
     quiz_cli.add_arguments(sub.add_parser("quiz", help="quiz yourself on the notes"))
-    args = parser.parse_args(argv)
+    try:
+        args = cli_ask.parse(parser, argv)
+    except UsageError as exc:
+        return fail(wants_json(argv), exc.message, 2)
     if args.command == "quiz":
         return quiz_cli.main(args)
     if args.command == "ask":

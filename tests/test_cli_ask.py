@@ -79,3 +79,37 @@ def test_misspelt_retrieval_setting_is_a_clear_error(
     out = _ask_cli(seed_settings, "파드란?", env={var: value})
     assert out.returncode == 2
     assert out.stderr.strip() == f"error: {message}"
+
+
+def test_bytes_a_terminal_can_pass_are_a_question_not_a_traceback(
+    seed_settings: Settings,
+) -> None:
+    # printf '\xff\xfe REST': not UTF-8, so Python hands the program lone surrogates.
+    out = subprocess.run(
+        [os.fsencode(sys.executable), b"-m", b"rag", b"ask", b"\xff\xfe REST", b"--json"],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "TIL_INDEX_DIR": str(seed_settings.index_dir)},
+        capture_output=True,
+        timeout=120,
+    )
+    assert b"Traceback" not in out.stderr
+    data = json.loads(out.stdout.decode("utf-8"))
+    assert out.returncode == 0 and data["question"] == "REST"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "check"),
+    [
+        (("-파드", "--json"), 0, lambda d: "answer" in d and d["question"] == "-파드"),
+        (("파드란?", "--bogus", "--json"), 2, lambda d: "unrecognized" in d["error"]),
+        (("--json",), 2, lambda d: "question is missing" in d["error"]),
+        (("   ", "--json"), 2, lambda d: "질문을 입력해 주세요" in d["error"]),
+    ],
+)
+def test_every_json_path_prints_json(
+    seed_settings: Settings, args: tuple[str, ...], code: int, check
+) -> None:
+    out = _ask_cli(seed_settings, *args)
+    assert out.returncode == code, out.stderr
+    assert "Traceback" not in out.stderr and "usage:" not in out.stderr
+    assert check(json.loads(out.stdout))

@@ -148,3 +148,9 @@ def test_bare_urls_are_links_but_not_inside_code_or_without_a_scheme(tmp_path: P
         ("https://example.com/guide?page=2", 2),
         ("https://example.org/list", 9),
     ]
+
+
+def test_emoji_sequences_keep_their_joiner(tmp_path: Path) -> None:
+    text = "# 메모\n오늘의 👩\u200d💻 개발 일지와 👨\u200d👩\u200d👧 가족 이야기.\n"
+    docs = chunk_note(parse_note(write_note(tmp_path, "e.md", text), tmp_path))
+    assert "👩\u200d💻" in docs[0].page_content and "👨\u200d👩\u200d👧" in docs[0].page_content

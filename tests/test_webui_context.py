@@ -71,3 +71,34 @@ def test_the_date_picker_asks_for_that_days_digest(seed_settings: Settings) -> N
     answer = ctx.assistant.ask(day_question(day))
     assert answer.mode == "digest" and answer.citations
     assert {c.source for c in answer.citations} == {"2025-02-11.md"}
+
+
+def test_a_symlink_out_of_the_corpus_is_never_indexed_or_served(
+    live_app: LiveApp, tmp_path: Path
+) -> None:
+    import httpx
+
+    from rag.index.store import ChunkStore
+
+    secret = tmp_path / "secret.md"
+    secret.write_text("# 비밀\n\n금고 비밀번호는 zebra-4471 이다.\n", encoding="utf-8")
+    link = Path(live_app.settings.corpus_dir) / "leak.md"
+    c = client(live_app)
+    try:
+        link.symlink_to(secret)
+        report = sync_index(live_app.settings)
+        assert [row["source"] for row in report.notes_skipped] == ["leak.md"]
+        store = ChunkStore.load(live_app.settings.index_dir)
+        assert store is not None
+        assert not any("zebra" in d.page_content for d in store.docs)
+        assert "leak.md" not in (store.manifest.get("sources") or {})
+        answer, sources, _ = c.predict("금고 비밀번호 zebra-4471", api_name="/ask")
+        # The refusal may echo the question; the note's sentence must appear nowhere.
+        assert "비밀번호는" not in f"{answer} {sources}" and "leak.md" not in sources
+        for path in (secret, link):
+            for form in (str(path), str(path).replace("/", "%2f")):
+                got = httpx.get(f"{live_app.url}gradio_api/file={form}", timeout=10)
+                assert got.status_code != 200 or "비밀번호는" not in got.text
+    finally:
+        link.unlink(missing_ok=True)
+        sync_index(live_app.settings)

@@ -193,12 +193,16 @@ class AppContext:
         corpus folder would serve whatever else sits in it."""
         if store is None:
             return
-        corpus = Path(self.settings.corpus_dir)
+        corpus = Path(self.settings.corpus_dir).resolve()
         new = []
         for source, row in (store.manifest.get("sources") or {}).items():
             if row.get("kind") != "note":
                 continue
             path = (corpus / source).resolve()
+            # An index written before symlinks were refused, or by hand, may name a file that
+            # resolves outside the corpus: never serve it.
+            if not path.is_relative_to(corpus) or path.suffix.lower() != ".md":
+                continue
             if path not in self._static and path.is_file():
                 new.append(path)
                 self._static.add(path)

@@ -15,7 +15,12 @@ import unicodedata
 from functools import lru_cache
 
 # Control and zero-width characters, dropped from notes, fetched pages and questions alike.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+# Not the zero-width (non-)joiners U+200C/U+200D: they hold emoji sequences (👩‍💻) and some
+# scripts' words together. Lone surrogates are what a terminal passes for bytes that are not
+# UTF-8 (``printf '\xff'``); they cannot even be printed, so they go too.
+CONTROL_CHARS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u2028\u2029\ufeff\ud800-\udfff]"
+)
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _MARKUP = re.compile(r"\*\*|__|`|\[\d{1,3}\]")
 _WS = re.compile(r"\s+")

@@ -107,6 +107,11 @@ def report_markdown(report: dict[str, Any]) -> str:
         lines.append(f"- ⚠️ 링크 실패: {item.get('url', '')} — {item.get('reason', '')}")
     for item in report.get("notes_failed", []):
         lines.append(f"- ⚠️ 노트 실패: {item.get('source', '')} — {item.get('reason', '')}")
+    for item in report.get("notes_skipped", []):
+        lines.append(
+            f"- ⛔ 코퍼스 밖을 가리키는 링크라 건너뜀 (outside the corpus): "
+            f"{item.get('source', '')}"
+        )
     return "\n\n".join(lines[:2]) + ("\n\n" + "\n".join(lines[2:]) if lines[2:] else "")
 
 
