@@ -107,6 +107,18 @@ def make_handler(state: EdgeServer) -> type[BaseHTTPRequestHandler]:
                 for _ in range(40):
                     self.wfile.write(b"<p>" + b"x" * 1000 + b"</p>")
                 self.close_connection = True
+            elif path == "/trickle-headers":
+                # The status line and headers one byte at a time: every read is quick, the
+                # headers never end within the deadline (slowloris, the other way round).
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + b"X-Pad: y\r\n" * 40
+                try:
+                    for byte in head:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(0.02)
+                except OSError:
+                    pass
+                self.close_connection = True
             elif path == "/trickle":
                 # Each read arrives well within the read timeout; the whole body does not.
                 self.send_response(200)
@@ -307,6 +319,39 @@ def test_trickling_body_hits_the_overall_deadline(fetcher: PageFetcher, edge: Ed
     started = time.monotonic()
     assert_failed(fetcher.fetch(edge.url("/trickle")), "timeout after 0.5s")
     assert time.monotonic() - started < 1.2
+
+
+def test_trickling_headers_hit_the_same_deadline(fetcher: PageFetcher, edge: EdgeServer) -> None:
+    started = time.monotonic()
+    assert_failed(fetcher.fetch(edge.url("/trickle-headers")), "timeout after 0.5s")
+    assert time.monotonic() - started < 1.2
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(tmp_path: Path) -> None:
+    """A name is resolved once, where the socket is opened: no second lookup that a DNS
+    rebinding answer could turn into 127.0.0.1 after a check passed."""
+    import socket
+
+    from ingest.web import transport
+
+    calls: list[str] = []
+    real = socket.getaddrinfo
+
+    def counting(host: str, *args: object, **kwargs: object) -> object:
+        calls.append(host)
+        return real(host, *args, **kwargs)
+
+    settings = Settings(cache_dir=tmp_path / "cache", offline=False)
+    socket.getaddrinfo = counting  # type: ignore[assignment]
+    try:
+        with PageFetcher(settings) as f:
+            result = f.fetch("http://localhost:9/page")
+    finally:
+        socket.getaddrinfo = real  # type: ignore[assignment]
+    assert_failed(result, "private address")
+    assert calls == ["localhost"]
+    with pytest.raises(Exception, match="private address"):
+        transport._PinnedBackend(allow_private=False).connect_tcp("127.0.0.1", 9)
 
 
 def test_redirect_loop(fetcher: PageFetcher, edge: EdgeServer) -> None:

@@ -25,6 +25,7 @@ import httpx
 
 from ingest.web.errors import FetchError
 from ingest.web.extract import decode_body, extract_page, extract_plain
+from ingest.web.transport import deadline, guarded_transport
 from ingest.web.urls import check_url, rewrite_url
 from rag.config import Settings
 from rag.index.pagecache import WebCache, now_iso
@@ -100,6 +101,7 @@ class PageFetcher:
             if self._client is None:
                 self._client = httpx.Client(
                     timeout=httpx.Timeout(self.settings.fetch.timeout),
+                    transport=guarded_transport(self.settings.allow_private_hosts),
                     follow_redirects=False,
                     headers={
                         "User-Agent": self.settings.fetch.user_agent,
@@ -220,7 +222,7 @@ class PageFetcher:
 
     def _download(self, fetch_url: str, cached: dict[str, Any] | None) -> _Download:
         settings = self.settings
-        deadline = time.monotonic() + settings.fetch.timeout
+        end = time.monotonic() + settings.fetch.timeout
         current = fetch_url
         seen: set[str] = set()
         validated_url = (cached.get("final_url") or fetch_url) if cached else ""
@@ -237,7 +239,8 @@ class PageFetcher:
                 request = self.client.build_request("GET", current, headers=headers)
             except httpx.InvalidURL as err:
                 raise FetchError(f"invalid URL ({err})") from None
-            response = self.client.send(request, stream=True)
+            with deadline(end):
+                response = self.client.send(request, stream=True)
             try:
                 status = response.status_code
                 if status in REDIRECT_CODES:
@@ -262,7 +265,8 @@ class PageFetcher:
                 # No Content-Type at all: try it as HTML rather than refuse a likely page.
                 if content_type and content_type not in HTML_TYPES | TEXT_TYPES:
                     raise FetchError(f"not HTML ({content_type})")
-                body = self._read_capped(response, deadline)
+                with deadline(end):
+                    body = self._read_capped(response, end)
                 return _Download(
                     final_url=current,
                     body=body,

@@ -1,5 +1,6 @@
 """Which URLs may be fetched: rewrites (mirrors, archives) and the scheme and private-address
-rules, checked at every redirect hop (a public page must not bounce us to 127.0.0.1)."""
+rules, checked at every redirect hop (a public page must not bounce us to 127.0.0.1); the
+address rule is applied to the resolved addresses the transport connects to."""
 
 from __future__ import annotations
 
@@ -35,11 +36,12 @@ def _is_blocked_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 
 def check_url(url: str, allow_private: bool) -> None:
-    """Raise :class:`FetchError` unless ``url`` is http(s) and (if required) a public host."""
+    """Raise :class:`FetchError` unless ``url`` is an http(s) URL with a host."""
     try:
         parts = urlsplit(url)
         host = parts.hostname
-        port = parts.port
+        if parts.port is not None and parts.port == 0:  # .port raises on a malformed port
+            raise FetchError("invalid URL (port 0)")
     except ValueError as err:
         raise FetchError(f"invalid URL ({err})") from None
     scheme = parts.scheme.lower()
@@ -47,20 +49,30 @@ def check_url(url: str, allow_private: bool) -> None:
         raise FetchError(f"unsupported scheme '{scheme or '(none)'}' (only http and https)")
     if not host:
         raise FetchError("invalid URL (no host)")
+    # The host's addresses are checked where the connection is made (ingest.web.transport):
+    # resolved once, and the socket goes to an address that passed, so a DNS answer that
+    # changes between a check and the connect (rebinding) cannot reach a private address.
+
+
+def resolve_checked(host: str, port: int, allow_private: bool) -> list[str]:
+    """The addresses ``host`` resolves to, once; :class:`FetchError` if any is private (unless
+    allowed). Every address counts: a name that resolves to one public and one private
+    address could be connected to either."""
     try:
-        infos = socket.getaddrinfo(host, port or (443 if scheme == "https" else 80))
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise FetchError("DNS lookup failed") from None
-    if allow_private:
-        return
-    # Every address counts: a name that resolves to one public and one private address could
-    # be connected to either. (A DNS answer that changes between this check and the connect
-    # is not covered; that needs a resolver pinned into the transport.)
+    addresses: list[str] = []
     for info in infos:
         address = str(info[4][0]).split("%", 1)[0]
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
             continue
-        if _is_blocked_ip(ip):
+        if not allow_private and _is_blocked_ip(ip):
             raise FetchError(f"private address {ip} blocked (set TIL_ALLOW_PRIVATE_HOSTS=1)")
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise FetchError("DNS lookup failed (no address)")
+    return addresses
