@@ -86,6 +86,36 @@ def measure_pool(store: ChunkStore, settings) -> tuple[dict, float]:
     return rows, seconds
 
 
+def measure_quality(store: ChunkStore, settings) -> dict:
+    """The item-writing rules of rag.quiz.quality over the pool *before* the check removes
+    the items that break them: what share the generators get right, and which rules fail."""
+    from rag.quiz.analysis import corpus_for
+    from rag.quiz.quality import judge
+    from rag.structure import template_of
+
+    template = template_of(store, settings.structure)
+    spellings = corpus_for(store, settings).spellings
+    pool = quiz.candidate_items(store, settings, seed=0, checked=False)
+    out = {"all": judge(pool, template, settings.quiz, spellings).to_dict()}
+    for gen in GENERATORS:
+        mine = [i for i in pool if i.generator == gen]
+        out[gen] = judge(mine, template, settings.quiz, spellings).to_dict()
+    return out
+
+
+def journal_store() -> ChunkStore | None:
+    """The real journal from ../shared as a chunk store (no vectors: quizzes need none)."""
+    from bench._common import SHARED_DIR
+    from ingest.chunking import chunk_note
+    from ingest.notes import parse_note
+
+    notes = SHARED_DIR / "corpora" / "realtil" / "notes"
+    if not notes.is_dir():
+        return None
+    docs = [d for p in sorted(notes.glob("*.md")) for d in chunk_note(parse_note(p, notes))]
+    return ChunkStore(docs, [[] for _ in docs])
+
+
 def time_quizzes(store: ChunkStore, settings, runs: int) -> dict:
     _clear_caches()
     started = time.perf_counter()
@@ -159,11 +189,16 @@ def main() -> int:
     timing = time_quizzes(store, settings, args.runs)
     pool, pool_s = measure_pool(store, settings)
     cli_s = time_cli(args.index, args.corpus)
+    quality = {"index": measure_quality(store, settings)}
+    journal = journal_store()
+    if journal is not None:
+        quality["journal"] = measure_quality(journal, load_settings())
 
     result = {
         "index": str(args.index),
         "chunks": dict(kinds),
         "generators": pool,
+        "quality": quality,
         "timing": {
             **timing,
             "kiwi_load_and_warmup_s": round(kiwi_s, 3),
@@ -194,6 +229,13 @@ def main() -> int:
         f"{'all':<11} {total['items']:>6} {total['distinct_facts']:>6} {'':>5} {'':>5} "
         f"{total['supported_share']:>10.1%}"
     )
+    print("\nitem-writing rules (rag.quiz.quality) over the pool before the check:")
+    for name, rows in quality.items():
+        for gen, row in rows.items():
+            print(
+                f"  {name:<8} {gen:<11} {row['n']:>6} items  {row['pass_rate']:.1%} pass  "
+                f"{row['by_flaw']}"
+            )
     t = result["timing"]
     print(
         f"\n10-item quiz: {t['cold_in_process_s']:.2f} s cold (first in process, analysis "
