@@ -93,7 +93,7 @@ def parse_note(path: Path, corpus_dir: Path) -> Note:
     for section in parsed.sections:
         if not section.headings:
             continue
-        if section.level == 1 and not title:
+        if section.level == 1 and not section.pseudo and not title:
             title = section.headings[-1]
         if DATE_HEADING.match(section.headings[-1]) and not body_date:
             body_date = _loose_date(section.headings[-1])

@@ -121,6 +121,12 @@ def test_bold_lines_and_callouts_are_headings_asides_are_unwrapped(tmp_path: Pat
     assert "회사마다 다르다." in joined and "그래서 작은 팀에 알맞은 선택이다." in joined
 
 
+def test_a_pseudo_heading_before_any_heading_is_not_the_title(tmp_path: Path) -> None:
+    note = parse_note(write_note(tmp_path, "n.md", "**요약**\n\n짧은 메모이다.\n"), tmp_path)
+    assert note.title == "n"
+    assert chunk_note(note)[0].metadata["section"] == "요약"
+
+
 def test_every_piece_of_a_long_table_keeps_its_header(tmp_path: Path) -> None:
     rows = "\n".join(f"| 항목{i} | 설명이 조금 긴 셀의 내용 {i}번째 행 |" for i in range(40))
     text = f"# 표\n## 비교\n\n| 이름 | 뜻 |\n| --- | --- |\n{rows}\n"
