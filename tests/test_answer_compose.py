@@ -22,3 +22,19 @@ def test_a_table_in_a_passage_stays_a_markdown_table() -> None:
     first_row = next(i for i, line in enumerate(lines) if line.startswith("|"))
     assert lines[first_row - 1] == ""  # markdown needs a blank line before a table
     assert lines[-1] == "[1]" and [c.n for c in citations] == [1]  # not a cell of the last row
+
+
+def test_a_key_row_is_not_bolded_out_of_its_table() -> None:
+    """Seen on the real journal: the header row was the key "sentence", its ** markers made it
+    a paragraph line, and the table under a list rendered as lines of pipes."""
+    body = "- 하나의 코드베이스에서 관리\n| 장점 | 단점 |\n| --- | --- |\n| 일관성 | 유지 보수 어려움 |"
+    doc = Document(
+        f"모놀리식\n{body}",
+        metadata={"chunk_id": "c", "source": "n.md", "section": "모놀리식", "kind": "note"},
+    )
+    passage = Passage([doc], doc, body, ["| 장점 | 단점 |", "하나의 코드베이스에서 관리"])
+    text, _ = extractive_answer([passage], AnswerSettings())
+    lines = text.split("\n")
+    header = lines.index("| 장점 | 단점 |")
+    assert lines[header - 1] == "" and lines[header + 1] == "| --- | --- |"
+    assert "**하나의 코드베이스에서 관리**" in text  # prose keys are still marked

@@ -25,6 +25,8 @@ _REFUSAL_DETAIL = {
 
 def _bold(text: str, sentences: list[str]) -> str:
     for sentence in sentences:
+        if sentence.lstrip().startswith("|"):
+            continue  # a table row: bold markers would take it out of its table
         if len(sentence) >= 8 and sentence in text and f"**{sentence}**" not in text:
             text = text.replace(sentence, f"**{sentence}**", 1)
     return text
