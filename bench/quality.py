@@ -29,6 +29,7 @@ from rag.eval.report import plot_hitk, render_tables, write_report  # noqa: E402
 from rag.eval.runners import evaluate, parse_retrievers  # noqa: E402
 
 CONFIGS = ("hybrid", "hybrid-rrf", "dense", "bm25", "baseline")
+BULKY_FIELDS = frozenset({"answer", "citations", "retrieved", "timings_ms"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     render_tables(result)
     payload = result.to_dict()
     payload["meta"]["index_build_seconds"] = build_seconds
+    # The committed result keeps each question's verdict, not the answers and retrieved chunks
+    # (those are the index's text, rebuilt by running this again).
+    payload["questions"] = [
+        {k: v for k, v in q.items() if k not in BULKY_FIELDS} for q in payload["questions"]
+    ]
     path = write_result(args.out, payload)
     print(f"wrote {path}")
     plot = args.plot or (str(Path(args.report).with_name("eval-hitk.png")) if args.report else None)

@@ -40,7 +40,10 @@ GENERATORS = tuple(g for g in quiz.GENERATORS if g != "llm")
 def _clear_caches() -> None:
     """Forget every analysis and memoised Kiwi result (Kiwi itself stays loaded)."""
     analysis.clear_cache()
-    for fn in (prose.morphs, compact, prose.split_body, prose.good_sentence):
+    from rag.quiz import quality
+
+    memoised = (prose.morphs, compact, prose.split_body, prose.good_sentence)
+    for fn in (*memoised, quality._content_tokens):
         fn.cache_clear()
 
 

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse ``python -m rag`` arguments; for ``ask``, one leftover word that starts with "-"
+    is the question (argparse takes it for an option)."""
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "ask" and args.question is None and len(extra) == 1:
+        args.question = extra[0]
+        extra = []
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "ask" and args.question is None:
+        parser.error("the question is missing")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     quiz_cli.add_arguments(sub.add_parser("quiz", help="quiz yourself on the notes"))
     try:
-        args = cli_ask.parse(parser, argv)
+        args = _parse(parser, argv)
     except UsageError as exc:
         return fail(wants_json(argv), exc.message, 2)
     if args.command == "quiz":

@@ -15,28 +15,14 @@ from rag.text import normalize
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    # Optional here so that a question starting with "-" ("-> 화살표 함수는?") reaches
-    # :func:`parse` instead of failing as an unknown option.
+    # Optional here so that a question starting with "-" ("-화살표 함수") reaches
+    # ``rag.__main__`` as a leftover word instead of failing as an unknown option.
     parser.add_argument("question", nargs="?", help="the question (Korean or English)")
     parser.add_argument("--index", help="index folder (TIL_INDEX_DIR)")
     parser.add_argument("--k", type=int, help="chunks to retrieve (default 5)")
     parser.add_argument("--retriever", choices=RETRIEVERS, help="ranking")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--debug", action="store_true", help="include coverage signals")
-
-
-def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
-    """Parse ``python -m rag`` arguments; for ``ask``, one leftover word that starts with "-"
-    is the question (argparse takes it for an option)."""
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command == "ask" and args.question is None and len(extra) == 1:
-        args.question = extra[0]
-        extra = []
-    if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if args.command == "ask" and args.question is None:
-        parser.error("the question is missing")
-    return args
 
 
 def main(args: argparse.Namespace) -> int:

@@ -40,7 +40,7 @@ def check_url(url: str, allow_private: bool) -> None:
     try:
         parts = urlsplit(url)
         host = parts.hostname
-        if parts.port is not None and parts.port == 0:  # .port raises on a malformed port
+        if parts.port == 0:  # reading .port also raises ValueError on a malformed port
             raise FetchError("invalid URL (port 0)")
     except ValueError as err:
         raise FetchError(f"invalid URL ({err})") from None

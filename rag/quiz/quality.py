@@ -24,9 +24,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from rag.config import QuizSettings
 from rag.quiz.items import MASK, QuizItem
+from rag.quiz.prose import contains
 from rag.structure import is_structural, is_template_section, template_key
 from rag.text import compact, find_dates, tokenize
 
@@ -63,8 +65,10 @@ def _same(a: str, b: str) -> bool:
     return ca == cb or ca in cb or cb in ca or template_key(a) == template_key(b)
 
 
-def _content_tokens(text: str) -> set[str]:
-    return {t for t in tokenize(text.replace(MASK, " ")) if len(t) >= 2}
+@lru_cache(maxsize=20_000)
+def _content_tokens(text: str) -> frozenset[str]:
+    # Memoised: the same options and stems recur across a pool's items.
+    return frozenset(t for t in tokenize(text.replace(MASK, " ")) if len(t) >= 2)
 
 
 Spellings = Callable[[str], list[str]]
@@ -111,8 +115,8 @@ def flaws(
     out: list[Flaw] = []
     if item.type == "mc":
         out.extend(_option_flaws(item, tuning, spellings))
-    if item.type in ("mc", "short", "cloze") and compact(item.answer) in compact(
-        _stem_material(item.question)
+    if item.type in ("mc", "short", "cloze") and contains(
+        _stem_material(item.question), item.answer
     ):
         out.append(Flaw.ANSWER_IN_STEM)
     options = item.choices if item.type == "mc" else [item.answer]

@@ -315,8 +315,7 @@ class TermTable:
         taken = [*term.names]
         spellings = {compact(x) for x in self.spellings(term.name)}
 
-        def usable(t: Term) -> bool:
-            names = {*t.names, *self.spellings(t.name)}
+        def usable(names: set[str]) -> bool:
             if any(compact(a) in spellings for a in names):
                 return False
             # Two terms that are one concept ("스레드 풀", "thread pool") are one option.
@@ -327,7 +326,10 @@ class TermTable:
                 for t in tier:
                     if len(ordered) >= limit:
                         return ordered
-                    if bool(t.definition) == want_defined and usable(t):
+                    if bool(t.definition) != want_defined:
+                        continue
+                    names = {*t.names, *self.spellings(t.name)}
+                    if usable(names):
                         ordered.append(t.name)
-                        taken.extend({*t.names, *self.spellings(t.name)})
+                        taken.extend(names)
         return ordered
