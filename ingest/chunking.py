@@ -18,6 +18,7 @@ from langchain_core.documents import Document
 
 from ingest.notes import Note, breadcrumb
 from ingest.sections import Block, Section, is_label, parse_markdown
+from rag.config import IndexSettings
 from rag.text import split_sentences
 
 SEPARATOR = " > "
@@ -43,10 +44,16 @@ def chunk_id(source: str, section: str, text: str) -> str:
     return digest[:24]
 
 
+SENTENCE_SPLIT_MAX_CHARS = IndexSettings.sentence_split_max_chars
+
+
 def _sentences(text: str, start: int, end: int, max_chars: int) -> list[_Unit]:
     units = []
     for line in text.splitlines():
-        for sentence in split_sentences(line) if len(line) > max_chars // 2 else [line]:
+        short = len(line) <= max_chars // 2
+        # A pasted log or minified blob on one line: cut by characters (no text is lost).
+        huge = len(line) > SENTENCE_SPLIT_MAX_CHARS
+        for sentence in [line] if short or huge else split_sentences(line):
             units.extend(_Unit(piece, start, end) for piece in _hard_split(sentence, max_chars))
     return units
 

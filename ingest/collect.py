@@ -45,7 +45,7 @@ def _read_notes(settings: Settings, report: IngestReport) -> tuple[list[Note], s
             report.notes_skipped.append({"source": source, "reason": why})
             continue
         try:
-            notes.append(parse_note(path, settings.corpus_dir))
+            notes.append(parse_note(path, settings.corpus_dir, settings.index.max_note_bytes))
         except NoteError as exc:
             report.notes_failed.append({"source": exc.source, "reason": exc.reason})
             failed_sources.add(exc.source)

