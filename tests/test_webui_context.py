@@ -73,6 +73,24 @@ def test_the_date_picker_asks_for_that_days_digest(seed_settings: Settings) -> N
     assert {c.source for c in answer.citations} == {"2025-02-11.md"}
 
 
+def test_the_next_question_answers_from_an_index_written_by_the_cli(live_app: LiveApp) -> None:
+    """No tab is opened and nothing is polled: the question itself notices the new index."""
+    c = client(live_app)
+    note = Path(live_app.settings.corpus_dir) / "2025-03-03.md"
+    try:
+        note.write_text(
+            "# TIL\n\n## 날짜: 2025-03-03\n\n### 블룸 필터(Bloom Filter)\n\n"
+            "여러 해시 함수로 비트 배열에 표시해 집합에 없음을 확실히 알려 주는 자료 구조이다.\n",
+            encoding="utf-8",
+        )
+        sync_index(live_app.settings)
+        _, sources, _ = c.predict("블룸 필터(Bloom Filter)란 무엇인가요?", api_name="/ask")
+        assert "2025-03-03.md" in sources
+    finally:
+        note.unlink(missing_ok=True)
+        sync_index(live_app.settings)
+
+
 def test_a_symlink_out_of_the_corpus_is_never_indexed_or_served(
     live_app: LiveApp, tmp_path: Path
 ) -> None:

@@ -192,6 +192,7 @@ def _wire(ctx: AppContext, tab: ChatTab) -> None:
     def respond(text: str, msgs: list, hist: list) -> ChatUpdate:
         # The first question waits for the warm-up instead of loading the models twice.
         ctx.warmed.wait(timeout=WARM_WAIT_S)
+        ctx.sync_with_disk()  # answer from an index another process just wrote
         turns = chat_turn(
             ctx.assistant,
             text,

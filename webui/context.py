@@ -77,6 +77,7 @@ class AppContext:
         self._views: tuple[int, IndexViews] | None = None
         self._views_lock = threading.Lock()
         self._disk_mtime = self._chunks_mtime()
+        self._disk_lock = threading.Lock()
 
     # ------------------------------------------------------------------ services
     @property
@@ -160,9 +161,14 @@ class AppContext:
             return 0.0
 
     def sync_with_disk(self) -> None:
-        """Pick up an index written by someone else (``python -m ingest`` while the app runs)."""
+        """Pick up an index written by someone else (``python -m ingest`` while the app runs).
+        One ``stat`` of the commit file, so every question and quiz may call it first."""
         mtime = self._chunks_mtime()
-        if mtime and mtime != self._disk_mtime and not self.job.status().running:
+        if not mtime or mtime == self._disk_mtime or self.job.status().running:
+            return
+        with self._disk_lock:  # two questions at once reload once
+            if mtime == self._disk_mtime:
+                return
             self._disk_mtime = mtime
             self.assistant.reload()
             self.register_notes(self.store())

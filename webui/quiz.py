@@ -158,6 +158,7 @@ def _wire(ctx: AppContext, tab: QuizTab) -> None:
     opts: dict[str, Any] = {"concurrency_limit": QUIZ_CONCURRENCY, "concurrency_id": "quiz"}
 
     def start(topic: str | None, n: float) -> tuple:
+        ctx.sync_with_disk()
         if ctx.store() is None:  # the chat's message: it says when the first build is running
             message = friendly_error(IndexMissingError(), ctx.job.status())
             return render(quiz_start([], topic or "", message), True, corpus)
