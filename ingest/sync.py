@@ -26,7 +26,7 @@ from rag.config import CHUNKING_VERSION, Settings
 from rag.index.embeddings import embedding_id, get_embeddings
 from rag.index.pagecache import now_iso
 from rag.index.store import ChunkStore
-from rag.index.vectors import open_chroma_client, open_vectorstore
+from rag.index.vectors import collection_name, open_chroma_client, open_vectorstore
 from rag.text import add_user_words, term_candidates, tokenize
 
 Progress = Callable[[str, float], None]  # (message, fraction 0..1), for the app's progress bar
@@ -68,10 +68,14 @@ def _existing_ids(vectorstore: Any) -> set[str]:
 
 def _open_index(
     settings: Settings, report: IngestReport, rebuild: bool, embeddings: Any
-) -> tuple[ChunkStore | None, Any]:
-    """The committed chunk store (``None`` when rebuilding) and the vector store to write.
+) -> tuple[ChunkStore | None, Any, str]:
+    """The committed chunk store (``None`` when rebuilding), the vector store to write and
+    its collection's name.
 
     A store built with another embedding model or chunking version is rebuilt, never mixed.
+    A rebuild writes a new collection beside the committed one: until the new chunk store is
+    saved (the commit point), the old store and its collection answer as before, whatever
+    happens to this process.
     """
     previous = ChunkStore.load(Path(settings.index_dir))
     manifest = previous.manifest if previous else {}
@@ -83,12 +87,25 @@ def _open_index(
             f"{manifest.get('chunking')}; now {report.embedding} / chunking {CHUNKING_VERSION}"
         )
     client = open_chroma_client(settings)
+    committed = collection_name(settings, manifest)
+    # Kept even without a committed store: a first build that was killed resumes into it.
+    _drop_collections(client, settings, keep={committed})
+    name = committed
     if rebuild:
         report.rebuilt = True
-        with contextlib.suppress(Exception):
-            client.delete_collection(settings.collection)
+        name = f"{settings.collection}-{time.time_ns():x}"
         previous = None
-    return previous, open_vectorstore(settings, embeddings, client)
+    return previous, open_vectorstore(settings, embeddings, client, collection=name), name
+
+
+def _drop_collections(client: Any, settings: Settings, keep: set[str]) -> None:
+    """Delete this index's collections other than ``keep``: the one a finished rebuild
+    replaced, or a half-built one a killed rebuild left (it would only grow the store)."""
+    prefix = settings.collection
+    for name in [getattr(c, "name", c) for c in client.list_collections()]:
+        if (name == prefix or name.startswith(prefix + "-")) and name not in keep:
+            with contextlib.suppress(Exception):
+                client.delete_collection(name)
 
 
 def _keep_unreadable(
@@ -165,7 +182,7 @@ def sync_index(
         docs, keep_sources, status = build_chunks(settings, report, progress=progress)
         embeddings = get_embeddings(settings.embeddings)
         report.embedding = embedding_id(embeddings)
-        previous, vectorstore = _open_index(settings, report, rebuild, embeddings)
+        previous, vectorstore, collection = _open_index(settings, report, rebuild, embeddings)
         docs = _keep_unreadable(previous, docs, keep_sources, status)
         existing = _existing_ids(vectorstore)
         new_docs = [d for d in docs if d.metadata["chunk_id"] not in existing]
@@ -185,6 +202,7 @@ def sync_index(
         manifest = {
             "embedding": report.embedding,
             "chunking": CHUNKING_VERSION,
+            "collection": collection,
             "indexed_at": now_iso(),
             "user_words": user_words,
             "sources": status,
@@ -192,6 +210,8 @@ def sync_index(
             "failed_notes": report.notes_failed,
         }
         ChunkStore(docs, tokens, manifest).save(index_dir)
+        if report.rebuilt:
+            _drop_collections(open_chroma_client(settings), settings, keep={collection})
         for i in range(0, len(stale), 1000):
             vectorstore.delete(ids=stale[i : i + 1000])
         report.timings["write"] = time.perf_counter() - t0

@@ -63,9 +63,10 @@ class Assistant:
     @property
     def vectorstore(self) -> Any:
         if self._vectorstore is None:
-            from rag.index.vectors import open_vectorstore
+            from rag.index.vectors import collection_name, open_vectorstore
 
-            self._vectorstore = open_vectorstore(self.settings, self.embeddings)
+            name = collection_name(self.settings, self.store.manifest)
+            self._vectorstore = open_vectorstore(self.settings, self.embeddings, collection=name)
         return self._vectorstore
 
     @property
@@ -82,8 +83,8 @@ class Assistant:
         fresh = load_chunk_store(self.settings)
         with self._lock:
             self._store = fresh
-            # A rebuild drops and recreates the Chroma collection; a handle to the old one
-            # would keep answering from nothing.
+            # A rebuild commits a new Chroma collection (and drops the old one): a handle to
+            # the old one would keep answering from nothing.
             self._vectorstore = None
 
     def warm(self) -> None:

@@ -182,3 +182,68 @@ def test_sentence_transformers_backend_and_rebuild_on_switch(tmp_path: Path) -> 
 
     ranked = Assistant(st).retriever(mode="dense").rank("smallest deployable unit")
     assert ranked[0].metadata["section"] == "Pod"
+
+
+QUESTIONS = (
+    "하이퍼바이저의 두 가지 유형은?",
+    "레플리카셋은 무엇을 보장하나요?",
+    "주제 7에 대한 설명은?",
+)
+
+
+def _answers(settings: Settings) -> list[tuple[str, list[str]]]:
+    from rag.assistant import Assistant
+
+    assistant = Assistant(settings)
+    return [
+        (a.answer, [c.source for c in a.citations]) for a in map(assistant.ask, QUESTIONS)
+    ]
+
+
+def test_a_killed_rebuild_leaves_the_previous_index_answering_as_before(tmp_path: Path) -> None:
+    """``ingest --rebuild`` killed at start-up and in the middle of embedding:
+    each time, every answer is the one the committed index gave, and the next run leaves one
+    collection (no half-built ones growing the store)."""
+    import contextlib
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED_NOTE, corpus / SEED_NOTE.name)
+    body = "\n\n".join(
+        f"### 주제 {i}\n주제 {i}에 대한 설명 문장이다. 추가 설명이다." for i in range(150)
+    )
+    write_note(corpus, "big.md", f"# 큰 노트\n\n{body}\n")
+    settings = offline_settings(tmp_path, corpus)
+    sync_index(settings)
+    before = _answers(settings)
+    env = {
+        "TIL_CORPUS_DIR": str(corpus),
+        "TIL_INDEX_DIR": str(settings.index_dir),
+        "TIL_CACHE_DIR": str(settings.cache_dir),
+        "TIL_OFFLINE": "1",
+        "TIL_EMBED_BATCH_SIZE": "8",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
+    # Start-up (imports, models, notes read), then mid-way: ~190 chunks take ~25 s to embed.
+    kill_after_s = (2.0, 10.0)
+    for wait in kill_after_s:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ingest", "--rebuild", "--json"],
+            cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=wait)
+        assert proc.poll() is None, "the rebuild finished before it could be killed"
+        proc.kill()
+        proc.wait()
+        assert _answers(settings) == before
+    report = sync_index(settings)
+    assert not report.rebuilt and report.added == 0  # the committed index was never touched
+    rebuilt = sync_index(settings, rebuild=True)
+    assert rebuilt.rebuilt
+    assert _answers(settings) == before  # a finished rebuild answers like the clean build
+    client = open_chroma_client(settings)
+    names = [getattr(c, "name", c) for c in client.list_collections()]
+    assert len(names) == 1
+    assert client.get_collection(names[0]).count() == rebuilt.total

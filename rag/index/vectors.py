@@ -34,14 +34,24 @@ def open_chroma_client(settings: Settings) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
+def collection_name(settings: Settings, manifest: dict | None) -> str:
+    """The Chroma collection an index's chunk store was committed with. A rebuild writes a
+    new collection beside the old one and the chunk store names it (the atomic switch);
+    stores written before that name none and use ``settings.collection``."""
+    return str((manifest or {}).get("collection") or settings.collection)
+
+
 def open_vectorstore(
-    settings: Settings, embeddings: Embeddings, client: chromadb.ClientAPI | None = None
+    settings: Settings,
+    embeddings: Embeddings,
+    client: chromadb.ClientAPI | None = None,
+    collection: str | None = None,
 ) -> Chroma:
     from langchain_chroma import Chroma
 
     tuning = settings.index
     store = Chroma(
-        collection_name=settings.collection,
+        collection_name=collection or settings.collection,
         embedding_function=embeddings,
         client=client or open_chroma_client(settings),
         # Vectors are L2-normalised; cosine distance makes scores comparable across backends.
