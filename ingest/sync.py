@@ -26,7 +26,12 @@ from rag.config import CHUNKING_VERSION, Settings
 from rag.index.embeddings import embedding_id, get_embeddings
 from rag.index.pagecache import now_iso
 from rag.index.store import ChunkStore
-from rag.index.vectors import collection_name, open_chroma_client, open_vectorstore
+from rag.index.vectors import (
+    collection_name,
+    open_chroma_client,
+    open_vectorstore,
+    remove_orphan_segments,
+)
 from rag.text import add_user_words, term_candidates, tokenize
 
 Progress = Callable[[str, float], None]  # (message, fraction 0..1), for the app's progress bar
@@ -102,10 +107,14 @@ def _drop_collections(client: Any, settings: Settings, keep: set[str]) -> None:
     """Delete this index's collections other than ``keep``: the one a finished rebuild
     replaced, or a half-built one a killed rebuild left (it would only grow the store)."""
     prefix = settings.collection
+    dropped = False
     for name in [getattr(c, "name", c) for c in client.list_collections()]:
         if (name == prefix or name.startswith(prefix + "-")) and name not in keep:
             with contextlib.suppress(Exception):
                 client.delete_collection(name)
+                dropped = True
+    if dropped:
+        remove_orphan_segments(settings)
 
 
 def _keep_unreadable(

@@ -247,3 +247,6 @@ def test_a_killed_rebuild_leaves_the_previous_index_answering_as_before(tmp_path
     names = [getattr(c, "name", c) for c in client.list_collections()]
     assert len(names) == 1
     assert client.get_collection(names[0]).count() == rebuilt.total
+    # Chroma leaves a deleted collection's vector folder behind; the sync removes it.
+    folders = [p for p in (settings.index_dir / "chroma").iterdir() if p.is_dir()]
+    assert len(folders) == 1

@@ -4,6 +4,10 @@ index)."""
 
 from __future__ import annotations
 
+import contextlib
+import re
+import shutil
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -32,6 +36,37 @@ def open_chroma_client(settings: Settings) -> chromadb.ClientAPI:
     path = Path(settings.index_dir) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def remove_orphan_segments(settings: Settings) -> int:
+    """Delete the HNSW folders of collections Chroma has already deleted; returns how many.
+
+    Chroma 1.x removes a deleted collection from its database but leaves its vector folder on
+    disk for a garbage collector the embedded client does not run (chroma-core/chroma#5259),
+    so each rebuild grew the index by a full copy. A folder is removed only when it is named
+    like a segment id, holds HNSW files, and no segment in Chroma's database has that id."""
+    if settings.chroma_url:
+        return 0  # a server manages its own files
+    root = Path(settings.index_dir) / "chroma"
+    database = root / "chroma.sqlite3"
+    if not database.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        live = {str(row[0]) for row in db.execute("SELECT id FROM segments")}
+    removed = 0
+    for folder in root.iterdir():
+        if (
+            folder.is_dir()
+            and _UUID.match(folder.name)
+            and folder.name not in live
+            and (folder / "header.bin").exists()
+        ):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def collection_name(settings: Settings, manifest: dict | None) -> str:
