@@ -76,6 +76,7 @@ class Section:
     blocks: list[Block] = field(default_factory=list)
     # Headed by a bold line or a one-line callout, not a markdown heading: never the title.
     pseudo: bool = False
+    lines: tuple[int, int] = (0, 0)  # a pseudo-heading's own line range (1-based)
 
 
 _SYMBOL_TAGS = frozenset({"SF", "SP", "SS", "SSO", "SSC", "SE", "SO", "SW", "SB", "W_EMOJI"})
@@ -156,6 +157,15 @@ def parse_markdown(text: str) -> ParsedMarkdown:
     def current() -> Section:
         return sections[-1]
 
+    def settle() -> None:
+        """A pseudo-heading with nothing under it was emphasis, not a heading: its text goes
+        back to the section it was written in."""
+        last = sections[-1]
+        if last.pseudo and not last.blocks:
+            sections.pop()
+            start, end = last.lines
+            sections[-1].blocks.append(Block("paragraph", last.headings[-1], start, end))
+
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -166,6 +176,7 @@ def parse_markdown(text: str) -> ParsedMarkdown:
         if tok.type == "heading_open":
             level = int(tok.tag[1])
             title = clean_inline(tokens[i + 1].content)
+            settle()
             while stack and (stack[-1][2] or stack[-1][0] >= level):
                 stack.pop()
             stack.append((level, title, False))
@@ -195,11 +206,13 @@ def parse_markdown(text: str) -> ParsedMarkdown:
                     links.extend(_links_of(tokens[j]))
             label = pseudo_heading(tok.type, lines[start:end])
             if label:
+                settle()
                 while stack and stack[-1][2]:
                     stack.pop()
                 level = (stack[-1][0] if stack else 0) + 1
                 stack.append((level, label, True))
-                sections.append(Section(tuple(t for _, t, _ in stack), level, pseudo=True))
+                heads = tuple(t for _, t, _ in stack)
+                sections.append(Section(heads, level, pseudo=True, lines=(start + 1, end)))
                 i = close + 1
                 continue
             block = _prose_block(tok.type, lines, start, end)
@@ -208,6 +221,7 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             i = close + 1
             continue
         i += 1
+    settle()
     return ParsedMarkdown([s for s in sections if s.blocks or s.headings], links)
 
 

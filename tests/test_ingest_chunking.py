@@ -180,3 +180,12 @@ def test_an_oversized_note_is_refused_with_a_message(tmp_path: Path) -> None:
     with pytest.raises(NoteError, match=r"dump\.md: too large .*split it into smaller notes"):
         parse_note(path, tmp_path, max_bytes=1_000)
     assert parse_note(path, tmp_path).title == "덤프"  # the default cap is far above a note
+
+
+def test_a_bold_line_with_nothing_under_it_stays_text(tmp_path: Path) -> None:
+    """Found by the fuzz test: "**0**" at the end of a note was a heading of nothing, and lost."""
+    text = "# 노트\n## 주제\n본문이다.\n\n**꼭 기억할 것**\n\n## 다음 주제\n다음 본문.\n"
+    docs = chunk_note(parse_note(write_note(tmp_path, "b.md", text), tmp_path))
+    topic = next(d for d in docs if d.metadata["section"] == "주제")
+    assert "꼭 기억할 것" in topic.page_content
+    assert not any("꼭 기억할 것" in d.metadata["section"] for d in docs)
