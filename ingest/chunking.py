@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from ingest.notes import Note, breadcrumb
-from ingest.sections import Block, Section, is_label, parse_markdown
+from ingest.sections import ORDINAL, Block, Section, is_label, parse_markdown
 from rag.config import IndexSettings
 from rag.text import split_sentences
 
@@ -99,7 +99,7 @@ def _block_units(block: Block, max_chars: int) -> list[_Unit]:
         ]
     if block.kind == "item":
         return [
-            _Unit(f"- {u.text}", u.start_line, u.end_line)
+            _Unit(u.text if ORDINAL.match(u.text) else f"- {u.text}", u.start_line, u.end_line)
             for u in _sentences(block.text, block.start_line, block.end_line, max_chars)
         ]
     return _sentences(block.text, block.start_line, block.end_line, max_chars)

@@ -38,20 +38,34 @@ _MEDIA_URL = re.compile(
     r"\.(?:png|jpe?g|gif|svg|webp|bmp|ico|mp4|mov|webm|mp3|wav|zip|gz)(?:[?#].*)?$", re.I
 )
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?=\S)(.+?)(?<=\S)\1\s*$")
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
+_BULLET = re.compile(r"^\s*[-*+]\s+(?:\[[ xX]\]\s+)?")
+# An ordered item keeps its number in the text ("2. 캐시 확인": the order is content); only
+# a label (a sub-heading) drops it.
+ORDINAL = re.compile(r"^\s*\d{1,9}[.)]\s+(?:\[[ xX]\]\s+)?")
 # "날짜: 2025-02-20 🤒 (comment)", "날짜: 2025 06-05", "날짜: " (blank): a date line, whatever
 # follows; the digits are read loosely.
 DATE_HEADING = re.compile(r"^\s*(?:날짜|date)\s*[:：]", re.IGNORECASE)
 DATE_DIGITS = re.compile(r"(20\d{2})\D{1,3}(\d{1,2})\D{1,3}(\d{1,2})(?!\d)")
 
 
+_STASH = re.compile("\ue000(\\d+)\ue000")  # a private-use mark no note contains
+
+
 def clean_inline(text: str) -> str:
-    """Markdown inline syntax -> the words a reader sees (links keep their anchor text)."""
+    """Markdown inline syntax -> the words a reader sees (links keep their anchor text).
+    Code spans are kept as written: `[a](b)` or `**kwargs` inside backticks is code."""
+    codes: list[str] = []
+
+    def stash(match: re.Match[str]) -> str:
+        codes.append(match.group(1))
+        return f"\ue000{len(codes) - 1}\ue000"
+
+    text = _CODE_SPAN.sub(stash, text)
     text = _IMAGE.sub("", text)
     text = _LINK.sub(lambda m: m.group(1), text)
     text = _AUTOLINK.sub(lambda m: m.group(1), text)
-    text = _CODE_SPAN.sub(lambda m: m.group(1), text)
     text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3), text)
+    text = _STASH.sub(lambda m: codes[int(m.group(1))], text)
     return normalize(text)
 
 
@@ -135,12 +149,14 @@ def _item_block(lines: list[str], start: int, end: int) -> Block:
     raw = [ln for ln in lines[start:end] if ln.strip() and not _WRAPPER_TAG.match(ln)]
     if raw and all(_ONLY_LINK.match(ln) for ln in raw):
         # A reading list: anchor texts, not statements; useful to search, poor to answer from.
-        text = "\n".join(clean_inline(_BULLET.sub("", ln)) for ln in raw)
+        text = "\n".join(clean_inline(ORDINAL.sub("", _BULLET.sub("", ln))) for ln in raw)
         return Block("links", text, start + 1, end)
     cleaned = [clean_inline(_BULLET.sub("", ln)) for ln in raw]
     cleaned = [c for c in cleaned if c]
-    label = cleaned[0] if cleaned else ""
     children = cleaned[1:]
+    label = cleaned[0] if cleaned else ""
+    if children:
+        label = ORDINAL.sub("", label)
     text = label if not children else label + "\n" + "\n".join(children)
     return Block("item", text, start + 1, end, label=label if children else "", children=children)
 

@@ -189,3 +189,17 @@ def test_a_bold_line_with_nothing_under_it_stays_text(tmp_path: Path) -> None:
     topic = next(d for d in docs if d.metadata["section"] == "주제")
     assert "꼭 기억할 것" in topic.page_content
     assert not any("꼭 기억할 것" in d.metadata["section"] for d in docs)
+
+
+def test_ordered_numbers_and_code_spans_are_kept_as_written(tmp_path: Path) -> None:
+    text = (
+        "# 절차\n## 배포 순서\n1. 이미지를 빌드한다\n2. `kubectl apply -f [a](b).yaml` 을 실행한다\n"
+        "3. 확인 단계\n    - 파드 상태를 본다\n\n함수는 `**kwargs` 와 `*args` 를 받는다.\n"
+    )
+    docs = chunk_note(parse_note(write_note(tmp_path, "o.md", text), tmp_path))
+    joined = "\n".join(d.page_content for d in docs)
+    assert "1. 이미지를 빌드한다" in joined and "- 1." not in joined
+    assert "kubectl apply -f [a](b).yaml" in joined
+    assert "**kwargs" in joined and "*args" in joined
+    # A numbered label is a sub-heading without its number.
+    assert any(d.metadata["section"].endswith("배포 순서 > 확인 단계") for d in docs)
