@@ -193,7 +193,8 @@ def test_a_bold_line_with_nothing_under_it_stays_text(tmp_path: Path) -> None:
 
 def test_ordered_numbers_and_code_spans_are_kept_as_written(tmp_path: Path) -> None:
     text = (
-        "# 절차\n## 배포 순서\n1. 이미지를 빌드한다\n2. `kubectl apply -f [a](b).yaml` 을 실행한다\n"
+        "# 절차\n## 배포 순서\n1. 이미지를 빌드한다\n"
+        "2. `kubectl apply -f [a](b).yaml` 을 실행한다\n"
         "3. 확인 단계\n    - 파드 상태를 본다\n\n함수는 `**kwargs` 와 `*args` 를 받는다.\n"
     )
     docs = chunk_note(parse_note(write_note(tmp_path, "o.md", text), tmp_path))
