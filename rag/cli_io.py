@@ -34,4 +34,4 @@ class Parser(argparse.ArgumentParser):
     caller can print them as JSON (exit code 2, as argparse's own)."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (usage: {self.format_usage().strip()})")
+        raise UsageError(f"{message} ({self.format_usage().strip()})")

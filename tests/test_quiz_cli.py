@@ -107,8 +107,11 @@ def test_errors_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     empty = seed_settings.with_overrides(index_dir=tmp_path / "no-index")
-    assert _in_process(monkeypatch, empty, tmp_path, ["--json"], "") == 2
+    assert _in_process(monkeypatch, empty, tmp_path, [], "") == 2
     assert "error:" in capsys.readouterr().err
+    # With --json the error is JSON too, on stdout.
+    assert _in_process(monkeypatch, empty, tmp_path, ["--json"], "") == 2
+    assert "python -m ingest" in json.loads(capsys.readouterr().out)["error"]
     # A topic with nothing in it is no error: an empty quiz and exit code 1.
     code = _in_process(monkeypatch, seed_settings, tmp_path, ["--json", "--topic", "2024-01"], "")
     assert code == 1 and json.loads(capsys.readouterr().out)["items"] == []

@@ -68,8 +68,9 @@ def main(args: argparse.Namespace) -> int:
             include_due=not args.no_review,
         )
     except (IndexMissingError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        from rag.cli_io import fail
+
+        return fail(args.json, str(exc), 2)
     exported: dict[str, str] = {}
     if args.export_apkg:
         exported["apkg"] = str(service.export_apkg(batch.items, args.export_apkg))
