@@ -107,6 +107,17 @@ def make_handler(state: EdgeServer) -> type[BaseHTTPRequestHandler]:
                 for _ in range(40):
                     self.wfile.write(b"<p>" + b"x" * 1000 + b"</p>")
                 self.close_connection = True
+            elif path == "/gzip-bomb":
+                # 1.5 kB on the wire, 2 MB once decompressed: the cap is on what we hold.
+                import gzip
+
+                bomb = gzip.compress(b"<p>" + b"0" * 2_000_000 + b"</p>")
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(bomb)))
+                self.end_headers()
+                self.wfile.write(bomb)
             elif path == "/trickle-headers":
                 # The status line and headers one byte at a time: every read is quick, the
                 # headers never end within the deadline (slowloris, the other way round).
@@ -306,7 +317,7 @@ def test_slow_response_times_out(fetcher: PageFetcher, edge: EdgeServer) -> None
     assert time.monotonic() - started < 1.4
 
 
-@pytest.mark.parametrize("path", ["/large-declared", "/large-streamed"])
+@pytest.mark.parametrize("path", ["/large-declared", "/large-streamed", "/gzip-bomb"])
 def test_too_large_body(fetcher: PageFetcher, edge: EdgeServer, path: str) -> None:
     assert_failed(fetcher.fetch(edge.url(path)), "too large (> 10000 bytes)")
 
