@@ -13,6 +13,7 @@ Every other word of the note is in some chunk's text (its body or its breadcrumb
 
 from __future__ import annotations
 
+import os
 import re
 
 from hypothesis import HealthCheck, given, settings
@@ -88,7 +89,9 @@ def _lost_words(text: str) -> set[str]:
     empty_headings = set()
     for i, line in enumerate(lines):
         if line.startswith("#"):
-            rest = [ln for ln in lines[i + 1 :] if ln.strip()]
+            # A line with no word once normalised (control, zero-width characters, bare
+            # markup such as "**\x00**") is no text under the heading.
+            rest = [ln for ln in lines[i + 1 :] if _TOKEN.search(normalize(ln))]
             if not rest or rest[0].startswith("#"):
                 empty_headings.update(_TOKEN.findall(normalize(line)))
     lost = set()
@@ -100,7 +103,14 @@ def _lost_words(text: str) -> set[str]:
     return lost
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomised so CI runs the same 200 notes every time (a red build must be reproducible);
+# FUZZ_EXAMPLES=5000 FUZZ_RANDOM=1 explores new ones locally.
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "200")),
+    derandomize=not os.environ.get("FUZZ_RANDOM"),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(note_text())
 def test_random_notes_never_crash_and_lose_no_text(text: str) -> None:
     assert _lost_words(text) == set()
