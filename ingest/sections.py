@@ -204,7 +204,11 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             for j in range(i + 1, close):
                 item = tokens[j]
                 if item.type == "list_item_open" and item.level == 1 and item.map:
-                    current().blocks.append(_item_block(lines, *item.map))
+                    block = _item_block(lines, *item.map)
+                    # An item with nothing left once cleaned ("- " and a control character)
+                    # is no content: it must not keep a pseudo-heading above it a heading.
+                    if block.text.strip():
+                        current().blocks.append(block)
                 elif item.type == "inline" and item.map:
                     links.extend(_links_of(item))
             i = close + 1

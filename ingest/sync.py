@@ -1,19 +1,18 @@
-"""Incremental sync of notes and their linked pages into Chroma + the chunk store (BM25).
+"""Incremental sync of notes and their linked pages into the chunk store (SQLite: chunks,
+lexical index) and Chroma (vectors).
 
-Chunk ids are content hashes, so an unchanged chunk costs a set lookup, not an embedding.
-Order of writes (each step leaves a usable index if the process dies right after it):
-1. embed and add new chunks to Chroma, one batch at a time;
-2. write the chunk store + manifest atomically (the commit point: retrieval trusts it);
-3. delete stale vectors from Chroma.
-A re-run after a crash finds the added vectors already there and finishes the job.
+Chunk ids are content hashes, so an unchanged chunk costs a set lookup, not an embedding or
+a Kiwi pass. The order of writes is in ``sync_index``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +22,18 @@ from tqdm import tqdm
 from ingest.collect import Status, build_chunks
 from ingest.report import IngestReport
 from rag.config import CHUNKING_VERSION, Settings
+from rag.index import shared, storedb
+from rag.index.analysis import analyse
 from rag.index.embeddings import embedding_id, get_embeddings
 from rag.index.pagecache import now_iso
-from rag.index.store import ChunkStore
+from rag.index.store import ChunkStore, seq_numbers
 from rag.index.vectors import (
     collection_name,
     open_chroma_client,
     open_vectorstore,
     remove_orphan_segments,
 )
-from rag.text import add_user_words, term_candidates, tokenize
+from rag.text import add_user_words, term_candidates
 
 Progress = Callable[[str, float], None]  # (message, fraction 0..1), for the app's progress bar
 
@@ -59,48 +60,13 @@ def index_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _existing_ids(vectorstore: Any) -> set[str]:
-    ids: set[str] = set()
-    offset, page = 0, 5000
-    while True:
-        got = vectorstore.get(include=[], limit=page, offset=offset)
-        batch = got.get("ids", [])
-        ids.update(batch)
-        if len(batch) < page:
-            return ids
-        offset += page
-
-
-def _open_index(
-    settings: Settings, report: IngestReport, rebuild: bool, embeddings: Any
-) -> tuple[ChunkStore | None, Any, str]:
-    """The committed chunk store (``None`` when rebuilding), the vector store to write and
-    its collection's name.
-
-    A store built with another embedding model or chunking version is rebuilt, never mixed.
-    A rebuild writes a new collection beside the committed one: until the new chunk store is
-    saved (the commit point), the old store and its collection answer as before, whatever
-    happens to this process.
-    """
-    previous = ChunkStore.load(Path(settings.index_dir))
-    manifest = previous.manifest if previous else {}
-    wanted = {"embedding": report.embedding, "chunking": CHUNKING_VERSION}
-    if previous and any(manifest.get(k) != v for k, v in wanted.items()):
-        rebuild = True
-        report.rebuild_reason = (
-            f"index was built with {manifest.get('embedding')} / chunking "
-            f"{manifest.get('chunking')}; now {report.embedding} / chunking {CHUNKING_VERSION}"
-        )
-    client = open_chroma_client(settings)
-    committed = collection_name(settings, manifest)
-    # Kept even without a committed store: a first build that was killed resumes into it.
-    _drop_collections(client, settings, keep={committed})
-    name = committed
-    if rebuild:
-        report.rebuilt = True
-        name = f"{settings.collection}-{time.time_ns():x}"
-        previous = None
-    return previous, open_vectorstore(settings, embeddings, client, collection=name), name
+def _existing(vectorstore: Any, ids: list[str]) -> set[str]:
+    """Which of ``ids`` Chroma already holds (a run killed between adding a batch and
+    marking it embedded must not embed it again)."""
+    found: set[str] = set()
+    for i in range(0, len(ids), 1000):
+        found.update(vectorstore.get(ids=ids[i : i + 1000], include=[]).get("ids", []))
+    return found
 
 
 def _drop_collections(client: Any, settings: Settings, keep: set[str]) -> None:
@@ -115,6 +81,65 @@ def _drop_collections(client: Any, settings: Settings, keep: set[str]) -> None:
                 dropped = True
     if dropped:
         remove_orphan_segments(settings)
+
+
+@dataclass
+class _Target:
+    """Where this run writes: the committed store itself, or (a rebuild beside a committed
+    store) ``store.sqlite.new`` and a new collection, switched in when complete."""
+
+    path: Path
+    collection: str
+    previous: ChunkStore | None  # what the target already holds (None: it starts empty)
+    staged: bool  # True: a rebuild file, renamed over the store when every vector is in
+    keep_collections: set[str]
+
+
+def _target(settings: Settings, report: IngestReport, rebuild: bool) -> _Target:
+    """A store built with another embedding model or chunking version is rebuilt, never mixed.
+
+    A rebuild beside a committed store writes a new file and collection: until every chunk
+    has its vector and the file is renamed over the store, the old store and its collection
+    answer as before, whatever happens to this process. A rebuild killed halfway resumes
+    from its file rather than embedding again. The first build writes the store directly, so
+    lexical answers come as soon as the chunks are committed, before any vector."""
+    index_dir = Path(settings.index_dir)
+    committed = ChunkStore.load(index_dir)
+    wanted = {"embedding": report.embedding, "chunking": CHUNKING_VERSION}
+
+    def matches(store: ChunkStore | None) -> bool:
+        return store is not None and all(store.manifest.get(k) == v for k, v in wanted.items())
+
+    if committed and not matches(committed):
+        rebuild = True
+        report.rebuild_reason = (
+            f"index was built with {committed.manifest.get('embedding')} / chunking "
+            f"{committed.manifest.get('chunking')}; now {report.embedding} / chunking "
+            f"{CHUNKING_VERSION}"
+        )
+    committed_name = collection_name(settings, committed.manifest if committed else None)
+    staged_path = index_dir / storedb.REBUILD_FILE
+    if not rebuild or committed is None:
+        if rebuild:
+            report.rebuilt = True
+        staged_path.unlink(missing_ok=True)
+        if committed is None or rebuild:
+            (index_dir / storedb.STORE_FILE).unlink(missing_ok=True)
+            # The JSON chunk store of earlier versions: replaced by store.sqlite.
+            (index_dir / "chunks.json").unlink(missing_ok=True)
+            # The plain name: vectors a lost store left in it are found and not embedded again.
+            name = settings.collection
+            return _Target(index_dir / storedb.STORE_FILE, name, None, False, {name})
+        return _Target(committed.path or index_dir, committed_name, committed, False,
+                       {committed_name})
+    report.rebuilt = True
+    staged = ChunkStore.load_file(staged_path) if staged_path.exists() else None
+    if matches(staged) and staged is not None:
+        name = collection_name(settings, staged.manifest)
+        return _Target(staged_path, name, staged, True, {committed_name, name})
+    staged_path.unlink(missing_ok=True)
+    name = f"{settings.collection}-{time.time_ns():x}"
+    return _Target(staged_path, name, None, True, {committed_name, name})
 
 
 def _keep_unreadable(
@@ -134,41 +159,68 @@ def _keep_unreadable(
     return list({d.metadata["chunk_id"]: d for d in docs}.values())
 
 
-def _embed(
-    vectorstore: Any, new_docs: list[Document], batch: int, progress: bool, say: Progress
-) -> None:
-    bar = tqdm(total=len(new_docs), desc="embedding", unit="chunk", disable=not progress)
-    for i in range(0, len(new_docs), batch):
-        part = new_docs[i : i + batch]
+def _eta(done: int, total: int, started: float) -> str:
+    elapsed = time.perf_counter() - started
+    if done <= 0 or elapsed <= 0:
+        return ""
+    left = (total - done) * elapsed / done
+    return f", 약 {left / 60:.0f}분 남음 (ETA {left / 60:.0f} min)" if left >= 90 else (
+        f", 약 {left:.0f}초 남음 (ETA {left:.0f} s)"
+    )
+
+
+def _embed_pending(
+    db: Any, vectorstore: Any, by_id: dict[str, Document], batch: int, progress: bool,
+    say: Progress, with_records: bool = False,
+) -> int:
+    """Embed every committed chunk that has no vector yet, a batch at a time, marking each
+    batch in the store as it lands; returns how many were embedded. ``with_records``
+    (shared mode): each vector carries its chunk's whole record, so other processes can
+    derive their store from the server."""
+    pending = storedb.pending_ids(db)
+    already = _existing(vectorstore, pending)
+    if already:
+        storedb.mark_embedded(db, sorted(already), storedb.get_meta(db, "embed_progress", {}))
+    todo = [cid for cid in pending if cid not in already and cid in by_id]
+    total, _ = storedb.counts(db)
+    base = total - len(todo)
+    bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress)
+    started = time.perf_counter()
+    for i in range(0, len(todo), batch):
+        part = [by_id[c] for c in todo[i : i + batch]]
+        if with_records:
+            records = storedb.read_records(db, [d.metadata["chunk_id"] for d in part])
+            part = [
+                Document(
+                    page_content=d.page_content,
+                    metadata=shared.record_metadata(d, *records[d.metadata["chunk_id"]]),
+                    id=d.id,
+                )
+                for d in part
+            ]
         vectorstore.add_documents(part, ids=[d.metadata["chunk_id"] for d in part])
+        done = i + len(part)
+        storedb.mark_embedded(
+            db,
+            [d.metadata["chunk_id"] for d in part],
+            {
+                "done": base + done,
+                "total": total,
+                "rate": done / max(1e-9, time.perf_counter() - started),
+                "at": now_iso(),
+            },
+        )
         bar.update(len(part))
         say(
-            f"임베딩 {i + len(part)}/{len(new_docs)} (embedding)",
-            0.1 + 0.8 * (i + len(part)) / max(1, len(new_docs)),
+            f"임베딩 {base + done:,}/{total:,} (embedding{_eta(done, len(todo), started)})",
+            0.3 + 0.68 * done / max(1, len(todo)),
         )
     bar.close()
+    return len(todo)
 
 
-def _tokens(docs: list[Document], previous: ChunkStore | None) -> tuple[list[str], list[list[str]]]:
-    """Kiwi user words from the corpus's glossed terms, and every chunk's BM25 tokens."""
-    labels = [d.metadata["section"] for d in docs] + [d.metadata["title"] for d in docs]
-    user_words = term_candidates(labels)
-    add_user_words(user_words)
-    # Tokens of unchanged chunks are reused only if the dictionary they were made with is the
-    # same; a new term changes how every chunk that mentions it splits.
-    same_words = previous is not None and previous.manifest.get("user_words") == user_words
-    old_tokens = (
-        {d.metadata["chunk_id"]: t for d, t in zip(previous.docs, previous.tokens, strict=True)}
-        if previous and same_words
-        else {}
-    )
-    tokens = [old_tokens.get(d.metadata["chunk_id"]) or tokenize(d.page_content) for d in docs]
-    return user_words, tokens
-
-
-def _stamp(status: Status, previous: ChunkStore | None, new_docs: list[Document]) -> None:
+def _stamp(status: Status, previous: ChunkStore | None, changed: set[str]) -> None:
     """``indexed_at`` per source: kept for sources that did not change."""
-    changed = {d.metadata["source"] for d in new_docs}
     old_status = previous.manifest.get("sources", {}) if previous else {}
     for src, row in status.items():
         before = old_status.get(src, {}).get("indexed_at")
@@ -181,52 +233,107 @@ def sync_index(
     progress: bool = False,
     on_progress: Progress | None = None,
 ) -> IngestReport:
-    """Bring the index in line with the corpus; returns what changed."""
+    """Bring the index in line with the corpus; returns what changed.
+
+    Order of writes (each step leaves a usable index if the process dies right after it):
+    1. one transaction commits the new and removed chunks, their lexical rows and the
+       manifest: lexical search sees the change at once;
+    2. vectors of committed chunks are embedded and added to Chroma a batch at a time, each
+       batch marked in the store (a killed run resumes and never embeds a chunk twice);
+    3. a rebuild's file is renamed over the store; stale vectors are deleted from Chroma.
+    """
     started = time.perf_counter()
     report = IngestReport()
     say = on_progress or (lambda _msg, _frac: None)
     index_dir = Path(settings.index_dir)
     with index_lock(index_dir):
+        if settings.chroma_url:
+            # Start from what the server has published, not from a stale or empty replica.
+            shared.pull(settings, have_lock=True)
         say("노트 읽는 중 (reading notes)", 0.02)
         docs, keep_sources, status = build_chunks(settings, report, progress=progress)
         embeddings = get_embeddings(settings.embeddings)
         report.embedding = embedding_id(embeddings)
-        previous, vectorstore, collection = _open_index(settings, report, rebuild, embeddings)
-        docs = _keep_unreadable(previous, docs, keep_sources, status)
-        existing = _existing_ids(vectorstore)
-        new_docs = [d for d in docs if d.metadata["chunk_id"] not in existing]
-        stale = sorted(existing - {d.metadata["chunk_id"] for d in docs})
+        target = _target(settings, report, rebuild)
+        previous = target.previous
+        committed = ChunkStore.load(index_dir) if target.staged else previous
+        docs = _keep_unreadable(committed, docs, keep_sources, status)
+
+        labels = [d.metadata["section"] for d in docs] + [d.metadata["title"] for d in docs]
+        user_words = term_candidates(labels)
+        add_user_words(user_words)
+        # Unchanged chunks keep their rows only if the dictionary their tokens were made with
+        # is the same; a new term changes how every chunk that mentions it splits.
+        same_words = previous is not None and previous.manifest.get("user_words") == user_words
+        old_ids = set(previous.by_id) if previous else set()
+        kept_ids = old_ids if same_words else set()
+        wanted = {d.metadata["chunk_id"] for d in docs}
+        new_docs = [d for d in docs if d.metadata["chunk_id"] not in kept_ids]
+        removed = sorted(old_ids - (wanted & kept_ids))
 
         t0 = time.perf_counter()
-        batch = max(1, settings.index.embed_batch_size)
-        _embed(vectorstore, new_docs, batch, progress, say)
-        report.timings["embed"] = time.perf_counter() - t0
+        say(f"형태소 분석 {len(new_docs):,}개 (analysing chunks)", 0.15)
+        analyses = analyse(new_docs)
+        report.timings["analyse"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        user_words, tokens = _tokens(docs, previous)
-        report.timings["tokenize"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        _stamp(status, previous, new_docs)
+        changed = {d.metadata["source"] for d in new_docs} | {
+            previous.by_id[c].metadata["source"] for c in removed if previous
+        }
+        _stamp(status, committed, changed)
         manifest = {
             "embedding": report.embedding,
             "chunking": CHUNKING_VERSION,
-            "collection": collection,
+            "collection": target.collection,
             "indexed_at": now_iso(),
             "user_words": user_words,
             "sources": status,
             "failed_references": report.failed,
             "failed_notes": report.notes_failed,
         }
-        ChunkStore(docs, tokens, manifest).save(index_dir)
-        if report.rebuilt:
-            _drop_collections(open_chroma_client(settings), settings, keep={collection})
-        for i in range(0, len(stale), 1000):
-            vectorstore.delete(ids=stale[i : i + 1000])
+        client = open_chroma_client(settings)
+        _drop_collections(client, settings, keep=target.keep_collections)
+        vectorstore = open_vectorstore(settings, embeddings, client, collection=target.collection)
+        # A chunk rewritten only for new tokens keeps its vector.
+        had_vector = {c for c in removed if c in wanted}
+        rows = [
+            storedb.Row(d, a, d.metadata["chunk_id"] in had_vector)
+            for d, a in zip(new_docs, analyses, strict=True)
+        ]
+        with contextlib.closing(storedb.create(target.path)) as db:
+            stale = sorted(set(storedb.get_meta(db, "stale_vectors", [])) | (set(removed) - wanted))
+            storedb.write_changes(db, rows, removed, manifest, seq_numbers(docs))
+            with storedb.transaction(db):
+                storedb.set_meta(db, "stale_vectors", stale)
+            report.timings["commit"] = time.perf_counter() - t0
+            report.timings["lexical_ready"] = time.perf_counter() - started
+
+            t0 = time.perf_counter()
+            batch = max(1, settings.index.embed_batch_size)
+            by_id = {d.metadata["chunk_id"]: d for d in docs}
+            report.added = _embed_pending(
+                db, vectorstore, by_id, batch, progress, say, bool(settings.chroma_url)
+            )
+            report.timings["embed"] = time.perf_counter() - t0
+
+            t0 = time.perf_counter()
+            for i in range(0, len(stale), 1000):
+                vectorstore.delete(ids=stale[i : i + 1000])
+            with storedb.transaction(db):
+                storedb.set_meta(db, "stale_vectors", [])
+        if target.staged:
+            os.replace(target.path, index_dir / storedb.STORE_FILE)
+        if settings.chroma_url:
+            # Last: readers pull this generation only once every record above is there.
+            published = shared.publish(client, settings, manifest, docs)
+            store_path = index_dir / storedb.STORE_FILE
+            with contextlib.closing(storedb.create(store_path)) as db, storedb.transaction(db):
+                storedb.set_meta(db, "manifest", published)
+        if target.staged:
+            _drop_collections(client, settings, keep={target.collection})
         report.timings["write"] = time.perf_counter() - t0
 
-        report.added = len(new_docs)
-        report.deleted = len(stale)
+        report.deleted = len(set(removed) - wanted)
         report.unchanged = len(docs) - len(new_docs)
         report.total = len(docs)
         report.seconds = time.perf_counter() - started

@@ -90,7 +90,9 @@ class Assistant:
     def warm(self) -> None:
         """Load models and indexes now rather than on the first question."""
         store = self.store
-        _ = store.bm25, store.vocabulary
+        # The lookups every question uses, built once here rather than on the first question.
+        _ = store.by_id, store.sections, store.compact_text, store.note_dates
+        store.bm25_search(["warm"], 1)
         self.embeddings.embed_query("warm up")
         # Loading the store taught Kiwi the corpus's terms; its first analysis afterwards takes
         # ~1.3 s, which would otherwise land on the student's first question.

@@ -17,7 +17,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Bump when chunk text or metadata change shape: an index built by another version is rebuilt.
-CHUNKING_VERSION = "7"
+CHUNKING_VERSION = "8"
 RETRIEVERS = ("hybrid", "dense", "bm25")  # TIL_RETRIEVER / --retriever
 FUSIONS = ("convex", "rrf")  # TIL_FUSION: how hybrid mode fuses BM25 and dense
 
@@ -41,6 +41,9 @@ class IndexSettings:
     # two on a 488-chunk index (measured against brute force); 500 costs little at this scale.
     hnsw_ef_search: int = 500
     hnsw_ef_construction: int = 200
+    # Shared mode: how often a serving process asks the server whether a new index was
+    # published (one small request); a re-index by another machine shows within this.
+    shared_poll_seconds: float = 2.0
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ whether the notes cover the question at all.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from rag.config import RetrievalSettings
 from rag.index.store import ChunkStore
 from rag.structure import is_template_section
 from rag.text import heading_names, key_terms, tokenize
+
+log = logging.getLogger(__name__)
 
 # Questions that ask for code may be answered by a code chunk: the words for code, commands,
 # examples and configuration in Korean and English, or a code-like token in the question (a
@@ -127,21 +130,13 @@ class HybridRetriever(BaseRetriever):
     reranker: Reranker | None = None
 
     # ----------------------------------------------------------------- the two lists
-    def _bm25(self, query: str) -> tuple[list[tuple[str, float]], Any]:
-        """Top ``fetch_k`` (chunk id, score), and every chunk's score (index order)."""
-        bm25 = self.store.bm25
-        tokens = tokenize(query)
-        if bm25 is None or not tokens:
-            return [], None
-        scores = bm25.get_scores(tokens)
-        if self.dates:
-            # Filter before the top-k cut, as Chroma does for the dense list: otherwise other
-            # days' chunks can fill all fetch_k places and leave the asked day with none.
-            dated = np.array([d.metadata.get("date") in self.dates for d in self.store.docs])
-            scores = np.where(dated, scores, 0.0)
-        order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
-        top = [i for i in order[: self.tuning.fetch_k] if scores[i] > 0]
-        return [(self.store.docs[i].metadata["chunk_id"], float(scores[i])) for i in top], scores
+    def _bm25(self, tokens: list[str]) -> list[tuple[str, float]]:
+        """Top ``fetch_k`` (chunk id, score) from the store's lexical index; with a date filter
+        only those days' chunks compete (before the cut, as Chroma does for the dense list:
+        otherwise other days could fill every place and leave the asked day with none)."""
+        if not tokens or not self.store.docs:
+            return []
+        return self.store.bm25_search(tokens, self.tuning.fetch_k, self.dates)
 
     def _dense(self, vector: list[float]) -> list[tuple[str, float]]:
         where: dict[str, Any] | None = None
@@ -165,7 +160,14 @@ class HybridRetriever(BaseRetriever):
         """Exact similarity of chunks the dense search did not return (BM25-only candidates)."""
         if not ids:
             return {}
-        got = self.vectorstore.get(ids=ids, include=["embeddings"])
+        try:
+            got = self.vectorstore.get(ids=ids, include=["embeddings"])
+        except Exception:
+            # A chunk committed while another process was still adding its vector can be in
+            # Chroma's records but not in the HNSW segment this process loaded ("Error
+            # finding id"); it ranks by its BM25 score alone, as a chunk without a vector does.
+            log.warning("exact cosines unavailable for %d chunks", len(ids), exc_info=True)
+            return {}
         if not got["ids"]:
             return {}
         sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, np.float32)
@@ -183,7 +185,7 @@ class HybridRetriever(BaseRetriever):
         return fused
 
     def _convex(
-        self, bm25_all: Any, dense_scores: dict[str, float], candidates: list[str]
+        self, bm25_scores: dict[str, float], dense_scores: dict[str, float], candidates: list[str]
     ) -> dict[str, float]:
         """``alpha * bm25/max + (1 - alpha) * (cos - floor)/(max - floor)`` per candidate.
 
@@ -193,13 +195,18 @@ class HybridRetriever(BaseRetriever):
         to the embedding model (e5 cosines sit in 0.7-0.95, MiniLM's much lower).
         """
         alpha = self.tuning.bm25_alpha
-        bm25_max = max((float(bm25_all[self.store.position[c]]) for c in candidates), default=0)
+        bm25_max = max((bm25_scores.get(c, 0.0) for c in candidates), default=0)
         top = max(dense_scores.values(), default=0.0)
         floor = min(dense_scores.values(), default=0.0)
         fused = {}
         for cid in candidates:
-            lexical = float(bm25_all[self.store.position[cid]]) / bm25_max if bm25_max > 0 else 0
-            cos = dense_scores.get(cid, floor)
+            lexical = bm25_scores.get(cid, 0.0) / bm25_max if bm25_max > 0 else 0
+            if cid not in dense_scores:
+                # No vector yet (a first index still embedding): ranked by its words alone,
+                # as if its similarity matched them, not as the least similar chunk.
+                fused[cid] = lexical
+                continue
+            cos = dense_scores[cid]
             semantic = (cos - floor) / (top - floor) if top > floor else 0.0
             fused[cid] = alpha * lexical + (1 - alpha) * semantic
         return fused
@@ -229,7 +236,8 @@ class HybridRetriever(BaseRetriever):
             and self.embeddings is not None
             and bool(self.store.docs)
         )
-        bm25, bm25_all = self._bm25(query) if use_bm25 else ([], None)
+        tokens = tokenize(query) if use_bm25 else []
+        bm25 = self._bm25(tokens)
         vector = self.embeddings.embed_query(query) if use_dense else []
         dense = self._dense(vector) if use_dense else []
         info: dict[str, _Scores] = {}
@@ -239,19 +247,17 @@ class HybridRetriever(BaseRetriever):
         for rank, (cid, score) in enumerate(dense, start=1):
             row = info.setdefault(cid, _Scores())
             row.dense_rank, row.dense_score = rank, round(score, 4)
-        if (
-            self.mode == "hybrid"
-            and self.tuning.fusion == "convex"
-            and dense
-            and bm25_all is not None
-        ):
+        if self.mode == "hybrid" and self.tuning.fusion == "convex" and dense and tokens:
             candidates = list(info)
             dense_scores = dict(dense)
+            bm25_scores = dict(bm25)
+            lexical_missing = [c for c in candidates if c not in bm25_scores]
+            bm25_scores.update(self.store.bm25_scores(tokens, lexical_missing))
             missing = [c for c in candidates if c not in dense_scores]
             for cid, cos in self._cosines(missing, vector).items():
                 dense_scores[cid] = cos
                 info[cid].dense_score = round(cos, 4)
-            fused = self._convex(bm25_all, dense_scores, candidates)
+            fused = self._convex(bm25_scores, dense_scores, candidates)
         else:
             fused = self._rrf(bm25, dense)
         self._apply_priors(query, fused)

@@ -3,16 +3,9 @@ comparisons, lists, follow-ups, dates, and Chroma server mode."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
 from rag.assistant import Assistant
-from rag.config import Settings
 from tests.checks import PARAPHRASES, check_citations
 
 
@@ -55,51 +48,3 @@ def test_follow_up_uses_the_conversation(assistant: Assistant) -> None:
 def test_date_filter_from_question(assistant: Assistant) -> None:
     answer = assistant.ask("2025-02-11에 배운 컨테이너 내용은?")
     assert all(c.source == "2025-02-11.md" for c in answer.citations)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.mark.slow
-def test_chroma_server_mode(tmp_path: Path, seed_settings: Settings) -> None:
-    """A real `chroma run` server: ingest into it and answer from it (multi-user mode)."""
-    from ingest.sync import sync_index
-
-    chroma = Path(sys.executable).parent / "chroma"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(tmp_path / "srv"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.3)
-        settings = seed_settings.with_overrides(
-            index_dir=tmp_path / "idx", chroma_url=f"http://127.0.0.1:{port}"
-        )
-        report = sync_index(settings)
-        assert report.total > 10
-        answer = Assistant(settings).ask("레플리카셋은 무엇을 보장하나?")
-        assert not answer.refused and answer.citations
-        assert not (tmp_path / "idx" / "chroma").exists()  # vectors live on the server
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)

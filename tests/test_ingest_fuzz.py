@@ -90,8 +90,13 @@ def _lost_words(text: str) -> set[str]:
     for i, line in enumerate(lines):
         if line.startswith("#"):
             # A line with no word once normalised (control, zero-width characters, bare
-            # markup such as "**\x00**") is no text under the heading.
-            rest = [ln for ln in lines[i + 1 :] if _TOKEN.search(normalize(ln))]
+            # markup such as "**\x00**") is no text under the heading; a heading line is a
+            # heading even when it has no word ("## \x00").
+            rest = [
+                ln
+                for ln in lines[i + 1 :]
+                if ln.startswith("#") or _TOKEN.search(normalize(ln))
+            ]
             if not rest or rest[0].startswith("#"):
                 empty_headings.update(_TOKEN.findall(normalize(line)))
     lost = set()

@@ -69,8 +69,9 @@ def test_incremental_edit_and_delete(tmp_path: Path) -> None:
 
 
 def test_crash_mid_index_leaves_previous_index_usable(tmp_path: Path) -> None:
-    """Kill a real ingest process while it embeds; the old index still answers and the next
-    run completes the job."""
+    """Kill a real ingest process while it embeds. The new chunks were committed before any
+    vector (lexical search has them), the old index still answers its questions, and the
+    next run embeds only what had no vector: no chunk is embedded twice."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(SEED_NOTE, corpus / SEED_NOTE.name)
@@ -112,15 +113,25 @@ def test_crash_mid_index_leaves_previous_index_usable(tmp_path: Path) -> None:
     proc.kill()
     proc.wait()
     mid = ChunkStore.load(settings.index_dir)
-    assert mid is not None and len(mid.docs) == len(old.docs)  # the commit point not reached
+    assert mid is not None and len(mid.docs) > len(old.docs) + 250  # committed lexically
+    total, pending = mid.dense_progress()
+    assert total == len(mid.docs) and 0 < pending < total - len(old.docs)  # killed mid-way
 
-    assert _answers(settings) == before  # answers exactly as the committed index did
+    # The seed note's answers are still the committed index's; the new note is found by
+    # its words before it has a single vector.
+    now = _answers(settings)
+    assert [src for _, src in now[:2]] == [src for _, src in before[:2]]
+    assert now[2][1] and now[2][1][0] == "big.md"
 
     report = sync_index(settings)
-    assert report.total == len(old.docs) + 300 or report.total > len(old.docs) + 250
-    assert report.added < 300 + 5  # chunks embedded before the kill are not embedded again
+    assert report.total == len(mid.docs)
+    # Only chunks without a vector were embedded (a batch Chroma took just before the kill,
+    # but not yet marked, is found there, not embedded again).
+    batch = 8
+    assert pending - batch <= report.added <= pending
     collection = open_chroma_client(settings).get_collection(settings.collection)
     assert collection.count() == report.total
+    assert ChunkStore.load(settings.index_dir).dense_progress() == (report.total, 0)
 
 
 def test_full_corpus_with_fixture_site(full_settings: Settings) -> None:

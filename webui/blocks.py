@@ -8,13 +8,12 @@ its views on load and after every re-index.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from rag.config import Settings
-from rag.index.store import CHUNKS_FILE
+from rag.index.store import index_version
 from webui.chat import ChatTab, build_chat_tab
 from webui.context import AppContext
 from webui.library import LibraryTab, build_library_tab
@@ -69,7 +68,7 @@ def build_app(
     and benchmarks). With no index yet and ``build_missing``, the index is built once the
     server is up; otherwise the models warm up then."""
     ctx = AppContext(settings, assistant)
-    has_index = (Path(settings.index_dir) / CHUNKS_FILE).exists()
+    has_index = index_version(settings) is not None
 
     with StudyBlocks(title=TITLE, analytics_enabled=False) as demo:
         demo.til_context = ctx  # type: ignore[attr-defined]

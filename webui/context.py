@@ -20,7 +20,7 @@ import gradio as gr
 
 from ingest.jobs import FolderWatcher, IndexJob
 from rag.config import Settings
-from rag.index.store import CHUNKS_FILE, ChunkStore, IndexMissingError
+from rag.index.store import ChunkStore, IndexMissingError, index_version
 from rag.quiz.service import QuizService
 from webui.examples import example_questions
 from webui.views.library import library_rows, library_summary, watch_markdown
@@ -76,7 +76,7 @@ class AppContext:
         self._static: set[Path] = set()
         self._views: tuple[int, IndexViews] | None = None
         self._views_lock = threading.Lock()
-        self._disk_mtime = self._chunks_mtime()
+        self._disk_version = self._index_version()
         self._disk_lock = threading.Lock()
 
     # ------------------------------------------------------------------ services
@@ -154,22 +154,20 @@ class AppContext:
         }
 
     # ------------------------------------------------------------------ index changes
-    def _chunks_mtime(self) -> float:
-        try:
-            return (Path(self.settings.index_dir) / CHUNKS_FILE).stat().st_mtime
-        except OSError:
-            return 0.0
+    def _index_version(self) -> object:
+        return index_version(self.settings)
 
     def sync_with_disk(self) -> None:
         """Pick up an index written by someone else (``python -m ingest`` while the app runs).
-        One ``stat`` of the commit file, so every question and quiz may call it first."""
-        mtime = self._chunks_mtime()
-        if not mtime or mtime == self._disk_mtime or self.job.status().running:
+        One cheap read of the store's generation, so every question and quiz may call it
+        first."""
+        version = self._index_version()
+        if not version or version == self._disk_version or self.job.status().running:
             return
         with self._disk_lock:  # two questions at once reload once
-            if mtime == self._disk_mtime:
+            if version == self._disk_version:
                 return
-            self._disk_mtime = mtime
+            self._disk_version = version
             self.assistant.reload()
             self.register_notes(self.store())
             self.generation += 1
@@ -227,7 +225,7 @@ class AppContext:
                 self._assistant = fresh
         else:
             self.assistant.reload()
-        self._disk_mtime = self._chunks_mtime()
+        self._disk_version = self._index_version()
         self.register_notes(self.store())
         self.generation += 1
         try:

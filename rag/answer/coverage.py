@@ -160,7 +160,11 @@ def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSett
         and _is_distinctive(x)
         and not (text_has(shown, x) or compact(x) in shown_compact)
     ]
-    has_dense = any(h.dense_score is not None for h in ranked)
+    # While chunks still wait for their vectors (a first index embedding), a top hit with no
+    # similarity is one of them: judge the question lexically, as BM25-only mode does.
+    has_dense = any(h.dense_score is not None for h in ranked) and (
+        ranked[0].dense_score is not None or store.dense_progress()[1] == 0
+    )
     return _Signals(
         terms, english, missing, in_top, named, unanswered, dense_top, bm25_top, has_dense
     )

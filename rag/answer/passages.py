@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 
 from rag.config import AnswerSettings
 from rag.index.store import ChunkStore, body_of, join_bodies
-from rag.text import split_sentences, tokenize
+from rag.text import tokenize
 
 if TYPE_CHECKING:
     from rag.retrieval import Hit
@@ -55,22 +55,13 @@ def _score(tokens: frozenset[str], q_tokens: set[str], store: ChunkStore) -> flo
 
 
 def _body_tokens(store: ChunkStore, doc: Document) -> frozenset[str]:
-    key = ("body", doc.metadata["chunk_id"])
-    if key not in store.analysed:
-        store.analysed[key] = frozenset(tokenize(body_of(doc)))
-    return store.analysed[key]
+    return store.analysis(doc).body_tokens
 
 
 def _sentences(store: ChunkStore, doc: Document) -> list[tuple[str, frozenset[str]]]:
-    """The chunk body's sentences (list bullets dropped) with their tokens."""
-    key = ("sentences", doc.metadata["chunk_id"])
-    if key not in store.analysed:
-        store.analysed[key] = [
-            (sentence, frozenset(tokenize(sentence)))
-            for line in body_of(doc).splitlines()
-            for sentence in split_sentences(line.lstrip("- "))
-        ]
-    return store.analysed[key]
+    """The chunk body's sentences (list bullets dropped) with their tokens, as indexing
+    analysed them: no Kiwi call per question."""
+    return store.analysis(doc).sentences
 
 
 def _window(

@@ -1,35 +1,35 @@
-"""The chunk store (``chunks.json`` in the index dir): every chunk's text, metadata and Kiwi
-tokens, plus the manifest.
+"""The chunk store: every chunk's text and metadata, the manifest, and the lexical index,
+as one object the retriever and the answer step read (persisted by ``rag.index.storedb``).
 
-It is the commit point of an ingest run: written atomically after new vectors are in Chroma
-(``rag.index.vectors``) and before stale ones are deleted, so a crash at any moment leaves a
-consistent index (dense hits whose id is not in the chunk store are ignored). BM25 is built
-from the stored tokens once per load, never per query.
+It is the committed truth of an index: dense hits whose id is not in it are ignored, and a
+chunk whose vector is not in Chroma yet is still found lexically.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
+import logging
 import os
 import re
+import sqlite3
 import tempfile
+import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.documents import Document
 
 from rag.config import Settings
+from rag.index import lexical, storedb
+from rag.index.analysis import ChunkAnalysis, analyse
+from rag.text import tokenize
 
-if TYPE_CHECKING:
-    from rank_bm25 import BM25Okapi
-
-CHUNKS_FILE = "chunks.json"
-STORE_FORMAT = 1
+log = logging.getLogger(__name__)
 
 
 class IndexMissingError(RuntimeError):
@@ -63,12 +63,22 @@ def join_bodies(docs: list[Document]) -> str:
 
 @dataclass
 class ChunkStore:
-    """All chunks in index order, their BM25 tokens, and the manifest of the run that wrote them."""
+    """All chunks in index order and the manifest of the run that wrote them, with the
+    lexical index and each chunk's analysis.
+
+    Loaded from ``store.sqlite`` (``rag.index.storedb``) the documents are read once and the
+    rest is asked of the file: BM25 through FTS5, document frequencies through its vocabulary,
+    a chunk's sentences when a passage needs them. Made in memory (tests, tools) from
+    ``docs`` and ``tokens``, the same indexes are built in an in-memory database on first use.
+    """
 
     docs: list[Document] = field(default_factory=list)
-    tokens: list[list[str]] = field(default_factory=list)
+    tokens: list[list[str]] | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+    rowids: list[int] | None = None
 
+    # ------------------------------------------------------------------ lookups
     @cached_property
     def by_id(self) -> dict[str, Document]:
         return {d.metadata["chunk_id"]: d for d in self.docs}
@@ -103,24 +113,6 @@ class ChunkStore:
         return None
 
     @cached_property
-    def bm25(self) -> BM25Okapi | None:
-        from rank_bm25 import BM25Okapi
-
-        if not self.docs:
-            return None
-        # An empty token list would divide by zero inside rank_bm25's IDF; a sentinel avoids it.
-        return BM25Okapi([t or ["\x00"] for t in self.tokens])
-
-    @cached_property
-    def vocabulary(self) -> dict[str, int]:
-        """Document frequency of each token: how many chunks contain it."""
-        df: dict[str, int] = defaultdict(int)
-        for toks in self.tokens:
-            for tok in set(toks):
-                df[tok] += 1
-        return dict(df)
-
-    @cached_property
     def lower_text(self) -> str:
         """All chunk texts and titles, lower-cased: substring checks for terms that BM25
         tokens miss (compounds, Latin words). Titles count: a note's H1 is metadata."""
@@ -136,47 +128,162 @@ class ChunkStore:
         return compact(self.lower_text)
 
     @cached_property
-    def analysed(self) -> dict[tuple[str, str], Any]:
-        """Per-chunk Kiwi analysis the answer step reuses across questions, filled lazily; a
-        re-index loads a new store, so it never outlives the chunks it describes."""
+    def analysed(self) -> dict[Any, Any]:
+        """Derived per-store values the answer step reuses across questions (the learned
+        template, chunk analyses), filled lazily; a re-index loads a new store, so nothing
+        here outlives the chunks it describes."""
         return {}
 
     def section_docs(self, doc: Document) -> list[Document]:
         return self.sections.get((doc.metadata["source"], doc.metadata["section"]), [doc])
 
+    # ------------------------------------------------------------------ the database
+    @cached_property
+    def _db(self) -> sqlite3.Connection:
+        if self.path is not None:
+            return storedb.connect(self.path, readonly=True)
+        db = sqlite3.connect(":memory:", check_same_thread=False)
+        lexical.create(db)
+        toks = self.tokens or [tokenize(d.page_content) for d in self.docs]
+        lexical.add(db, ((i + 1, t) for i, t in enumerate(toks)))
+        return db
+
+    @cached_property
+    def _db_lock(self) -> threading.Lock:
+        return threading.Lock()
+
+    @cached_property
+    def _index_of_rowid(self) -> dict[int, int]:
+        rowids = self.rowids or range(1, len(self.docs) + 1)
+        return {r: i for i, r in enumerate(rowids)}
+
+    @cached_property
+    def _rowid_of_id(self) -> dict[str, int]:
+        rowids = self.rowids or range(1, len(self.docs) + 1)
+        return {d.metadata["chunk_id"]: r for d, r in zip(self.docs, rowids, strict=True)}
+
+    def _query(self, fn: Any, *args: Any) -> Any:
+        with self._db_lock:
+            return fn(self._db, *args)
+
+    def bm25_search(
+        self, tokens: list[str], limit: int, dates: frozenset[str] = frozenset()
+    ) -> list[tuple[str, float]]:
+        """Best ``limit`` (chunk id, BM25 score); only chunks of ``dates`` when given,
+        filtered before the cut."""
+        rowids = None
+        if dates:
+            rowids = [
+                self._rowid_of_id[d.metadata["chunk_id"]]
+                for d in self.docs
+                if d.metadata.get("date") in dates
+            ]
+        hits = self._query(lexical.search, tokens, limit, rowids)
+        index = self._index_of_rowid
+        return [
+            (self.docs[index[r]].metadata["chunk_id"], score) for r, score in hits if r in index
+        ]
+
+    def bm25_scores(self, tokens: list[str], ids: list[str]) -> dict[str, float]:
+        """BM25 scores of the given chunks (0 for a chunk sharing no token with the query)."""
+        rowids = [self._rowid_of_id[c] for c in ids if c in self._rowid_of_id]
+        hits = dict(self._query(lexical.search, tokens, len(rowids), rowids))
+        return {c: hits.get(self._rowid_of_id.get(c, -1), 0.0) for c in ids}
+
+    @cached_property
+    def vocabulary(self) -> DocFreq:
+        """Document frequency of each token: how many chunks contain it."""
+        return DocFreq(self)
+
+    def analysis(self, doc: Document) -> ChunkAnalysis:
+        """The chunk's sentences and tokens as indexing computed them; a chunk made in
+        memory is analysed once, here."""
+        key = ("analysis", doc.metadata["chunk_id"])
+        if key not in self.analysed:
+            stored = None
+            if self.path is not None:
+                stored = self._query(storedb.read_analysis, doc.metadata["chunk_id"])
+            self.analysed[key] = stored or analyse([doc])[0]
+        return self.analysed[key]
+
+    def dense_progress(self) -> tuple[int, int]:
+        """(chunks, chunks still without a vector): retrieval is lexical-only for those."""
+        if self.path is None:
+            return len(self.docs), 0
+        return self._query(storedb.counts)
+
+    def embed_progress(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
+        return self._query(storedb.get_meta, "embed_progress", {}) or {}
+
+    # ------------------------------------------------------------------ files
     @classmethod
     def load(cls, index_dir: Path) -> ChunkStore | None:
-        path = Path(index_dir) / CHUNKS_FILE
+        """The committed store of an index dir, or None before the first ingest."""
+        return cls.load_file(Path(index_dir) / storedb.STORE_FILE)
+
+    @classmethod
+    def load_file(cls, path: Path) -> ChunkStore | None:
         if not path.exists():
             return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-        docs = [
-            Document(page_content=row["text"], metadata=row["metadata"], id=row["id"])
-            for row in data["chunks"]
-        ]
+        with contextlib.closing(storedb.connect(path, readonly=True)) as db:
+            docs, rowids = storedb.read_docs(db)
+            manifest = storedb.get_meta(db, "manifest", {}) or {}
         from rag.text import add_user_words
 
         # Queries must be tokenised with the dictionary the chunks were tokenised with.
-        add_user_words(data.get("manifest", {}).get("user_words", []))
-        return cls(docs, [row["tokens"] for row in data["chunks"]], data.get("manifest", {}))
+        add_user_words(manifest.get("user_words", []))
+        return cls(docs, None, manifest, path=path, rowids=rowids)
 
     def save(self, index_dir: Path) -> None:
+        """Write this store as a fresh ``store.sqlite`` (tools and tests; ingest commits
+        changes row by row through ``rag.index.storedb``)."""
         index_dir = Path(index_dir)
-        index_dir.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "format": STORE_FORMAT,
-            "manifest": self.manifest,
-            "chunks": [
-                {
-                    "id": d.metadata["chunk_id"],
-                    "text": d.page_content,
-                    "metadata": d.metadata,
-                    "tokens": toks,
-                }
-                for d, toks in zip(self.docs, self.tokens, strict=True)
-            ],
-        }
-        atomic_write_text(index_dir / CHUNKS_FILE, json.dumps(payload, ensure_ascii=False))
+        tmp = index_dir / storedb.REBUILD_FILE
+        tmp.unlink(missing_ok=True)
+        analyses = analyse(self.docs)
+        if self.tokens is not None:
+            analyses = [
+                ChunkAnalysis(t, a.sentences) for a, t in zip(analyses, self.tokens, strict=True)
+            ]
+        with contextlib.closing(storedb.create(tmp)) as db:
+            storedb.write_changes(
+                db,
+                [storedb.Row(d, a, True) for d, a in zip(self.docs, analyses, strict=True)],
+                [],
+                self.manifest,
+                seq_numbers(self.docs),
+            )
+        os.replace(tmp, index_dir / storedb.STORE_FILE)
+
+
+class DocFreq:
+    """``token in store.vocabulary`` and ``.get(token, 0)``, answered by the lexical index's
+    vocabulary and remembered (the store is immutable)."""
+
+    def __init__(self, store: ChunkStore) -> None:
+        self._store = store
+        self._seen: dict[str, int] = {}
+
+    def get(self, token: str, default: int = 0) -> int:
+        if token not in self._seen:
+            self._seen[token] = self._store._query(lexical.doc_freq, token)
+        return self._seen[token] or default
+
+    def __contains__(self, token: object) -> bool:
+        return isinstance(token, str) and self.get(token) > 0
+
+
+def seq_numbers(docs: list[Document]) -> dict[str, int]:
+    """Each chunk's place among its note's chunks: the store's index order is (source, seq)."""
+    count: dict[str, int] = defaultdict(int)
+    out = {}
+    for doc in docs:
+        src = doc.metadata["source"]
+        out[doc.metadata["chunk_id"]] = count[src]
+        count[src] += 1
+    return out
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -194,7 +301,44 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+_last_pull: dict[tuple[str, str], float] = {}
+_pull_lock = threading.Lock()
+
+
+def refresh_from_server(settings: Settings, force: bool = False) -> bool:
+    """Shared mode: bring the local replica in line with the server (at most every
+    ``shared_poll_seconds`` unless ``force``); True when it changed. Local mode: False."""
+    if not settings.chroma_url:
+        return False
+    from rag.index import shared
+
+    key = (settings.chroma_url, str(settings.index_dir))
+    with _pull_lock:
+        now = time.monotonic()
+        if not force and now - _last_pull.get(key, -1e9) < settings.index.shared_poll_seconds:
+            return False
+        _last_pull[key] = now
+        try:
+            return shared.pull(settings)
+        except Exception:
+            # The server being away must not stop answers from the replica already here.
+            log.warning("could not pull the shared index from %s", settings.chroma_url,
+                        exc_info=True)
+            return False
+
+
+def index_version(settings: Settings) -> object | None:
+    """Changes whenever a run commits chunks (None: no index yet); cheap enough to ask before
+    every question. In shared mode it first pulls what the server published."""
+    refresh_from_server(settings)
+    return storedb.version(Path(settings.index_dir))
+
+
 def load_chunk_store(settings: Settings) -> ChunkStore:
+    # Shared mode: the local store is a replica; a process with an empty index dir builds it
+    # from the server here.
+    local = Path(settings.index_dir) / storedb.STORE_FILE
+    refresh_from_server(settings, force=not local.exists())
     store = ChunkStore.load(settings.index_dir)
     if store is None:
         raise IndexMissingError(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -52,16 +53,48 @@ def morphemes(text: str) -> list[tuple[str, str]]:
     return [(t.form, t.tag) for t in tokens]
 
 
-def tokenize(text: str) -> list[str]:
-    """BM25 tokens: content morphemes, lower-cased, stopwords dropped."""
+def content_forms(tagged: Iterable[tuple[str, str]]) -> list[str]:
+    """BM25 tokens of Kiwi's (form, tag) pairs: content morphemes, lower-cased, stopwords
+    dropped. One rule for queries and documents, whichever Kiwi call produced the pairs."""
     out: list[str] = []
-    for form, tag in morphemes(normalize(text)):
+    for form, tag in tagged:
         if tag not in CONTENT_TAGS:
             continue
         form = form.lower()
         if form in ENGLISH_STOPWORDS or (tag != "SL" and form in KOREAN_STOPWORDS):
             continue
         out.append(form)
+    return out
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 tokens of a text: content morphemes, lower-cased, stopwords dropped."""
+    return content_forms(morphemes(normalize(text)))
+
+
+def analyse_lines(lines: list[str]) -> list[list[tuple[str, list[str]]]]:
+    """Each line's sentences with their BM25 tokens, from one batched Kiwi pass.
+
+    Indexing used to run Kiwi twice per chunk (tokens for BM25, then sentences at question
+    time); one ``split_into_sents(..., return_tokens=True)`` over all lines gives both, and
+    Kiwi spreads a batch over its worker threads: 0.81 s for the real journal's 1,046 chunks,
+    against 1.9 s for ``tokenize`` alone and 3.2 s for tokens plus sentences one by one."""
+    texts = [normalize(line).strip() for line in lines]
+    todo = [t for t in texts if t]
+    with _kiwi_lock:
+        results = iter(list(get_kiwi().split_into_sents(todo, return_tokens=True)) if todo else [])
+    out: list[list[tuple[str, list[str]]]] = []
+    for text in texts:
+        if not text:
+            out.append([])
+            continue
+        sents = next(results)
+        parts = [
+            (s.text.strip(), content_forms((t.form, t.tag) for t in s.tokens or []))
+            for s in sents
+            if s.text.strip()
+        ]
+        out.append(parts or [(text, tokenize(text))])
     return out
 
 

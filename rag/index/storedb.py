@@ -1,0 +1,202 @@
+"""The chunk store's SQLite file (``store.sqlite`` in the index dir): chunk rows, the
+manifest, the lexical index (``rag.index.lexical``) and which chunks have their vector yet.
+
+One file, one transaction per commit: an ingest run's changes (rows added and removed, FTS
+rows, manifest) become visible together or not at all, and a one-line edit writes a few rows.
+Readers open it read-only; ``generation`` grows with every commit that changes chunks, so a
+serving process notices a re-index with one cheap query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.documents import Document
+
+from rag.index import lexical
+from rag.index.analysis import ChunkAnalysis
+
+STORE_FILE = "store.sqlite"
+# A rebuild fills this file, then renames it over STORE_FILE (the atomic switch).
+REBUILD_FILE = "store.sqlite.new"
+STORE_FORMAT = 2
+BUSY_TIMEOUT_MS = 10_000  # a reader waits out a writer's commit instead of failing
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS chunks (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        date TEXT,
+        text TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        analysis TEXT NOT NULL,
+        embedded INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX IF NOT EXISTS chunks_order ON chunks (source, seq)",
+    "CREATE INDEX IF NOT EXISTS chunks_date ON chunks (date)",
+    "CREATE INDEX IF NOT EXISTS chunks_pending ON chunks (embedded) WHERE embedded = 0",
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One chunk as stored: its document, analysis, and whether Chroma has its vector."""
+
+    doc: Document
+    analysis: ChunkAnalysis
+    embedded: bool = False
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return db
+
+
+def create(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = connect(path)
+    for statement in SCHEMA:
+        db.execute(statement)
+    lexical.create(db)
+    if get_meta(db, "format") is None:
+        set_meta(db, "format", STORE_FORMAT)
+        set_meta(db, "generation", 0)
+    return db
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def get_meta(db: sqlite3.Connection, key: str, default: Any = None) -> Any:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return json.loads(row[0]) if row else default
+
+
+def set_meta(db: sqlite3.Connection, key: str, value: Any) -> None:
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, json.dumps(value, ensure_ascii=False)),
+    )
+
+
+def write_changes(
+    db: sqlite3.Connection,
+    add: list[Row],
+    remove: Iterable[str],
+    manifest: dict[str, Any],
+    seq: dict[str, int],
+) -> None:
+    """One commit: drop ``remove`` (chunk ids), insert ``add``, renumber ``seq`` (each chunk's
+    place in its note), store the manifest and bump the generation."""
+    with transaction(db):
+        gone = [
+            r[0]
+            for cid in remove
+            if (r := db.execute("SELECT rowid FROM chunks WHERE id = ?", (cid,)).fetchone())
+        ]
+        lexical.delete(db, gone)
+        db.executemany("DELETE FROM chunks WHERE rowid = ?", ((r,) for r in gone))
+        for row in add:
+            meta = row.doc.metadata
+            cur = db.execute(
+                "INSERT INTO chunks (id, source, seq, date, text, metadata, analysis, embedded) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    meta["chunk_id"],
+                    meta["source"],
+                    seq.get(meta["chunk_id"], 0),
+                    meta.get("date") or None,
+                    row.doc.page_content,
+                    json.dumps(meta, ensure_ascii=False),
+                    json.dumps(row.analysis.to_json(), ensure_ascii=False),
+                    int(row.embedded),
+                ),
+            )
+            lexical.add(db, [(int(cur.lastrowid or 0), row.analysis.tokens)])
+        db.executemany(
+            "UPDATE chunks SET seq = ? WHERE id = ? AND seq != ?",
+            ((n, cid, n) for cid, n in seq.items()),
+        )
+        set_meta(db, "manifest", manifest)
+        set_meta(db, "generation", int(get_meta(db, "generation", 0)) + 1)
+
+
+def pending_ids(db: sqlite3.Connection) -> list[str]:
+    """Chunks committed without their vector yet, in index order."""
+    sql = "SELECT id FROM chunks WHERE embedded = 0 ORDER BY source, seq"
+    return [r[0] for r in db.execute(sql)]
+
+
+def mark_embedded(db: sqlite3.Connection, ids: list[str], progress: dict[str, Any]) -> None:
+    with transaction(db):
+        db.executemany("UPDATE chunks SET embedded = 1 WHERE id = ?", ((i,) for i in ids))
+        set_meta(db, "embed_progress", progress)
+
+
+def counts(db: sqlite3.Connection) -> tuple[int, int]:
+    """(chunks, chunks still without a vector)."""
+    total = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    pending = db.execute("SELECT count(*) FROM chunks WHERE embedded = 0").fetchone()[0]
+    return int(total), int(pending)
+
+
+def read_docs(db: sqlite3.Connection) -> tuple[list[Document], list[int]]:
+    """Every chunk's document in index order (note by note, in note order), with its rowid."""
+    docs, rowids = [], []
+    for rowid, cid, text, meta in db.execute(
+        "SELECT rowid, id, text, metadata FROM chunks ORDER BY source, seq"
+    ):
+        docs.append(Document(page_content=text, metadata=json.loads(meta), id=cid))
+        rowids.append(int(rowid))
+    return docs, rowids
+
+
+def read_analysis(db: sqlite3.Connection, chunk_id: str) -> ChunkAnalysis | None:
+    row = db.execute("SELECT analysis FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+    return ChunkAnalysis.from_json(json.loads(row[0])) if row else None
+
+
+def read_records(db: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[ChunkAnalysis, int]]:
+    """Chunk id → (analysis, place in its note), for publishing records to a server."""
+    out = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        sql = f"SELECT id, analysis, seq FROM chunks WHERE id IN ({','.join('?' * len(part))})"
+        for cid, analysis, seq in db.execute(sql, part):
+            out[cid] = (ChunkAnalysis.from_json(json.loads(analysis)), int(seq))
+    return out
+
+
+def version(index_dir: Path) -> tuple[int, int] | None:
+    """(file identity, generation) of the committed store, or None without one: changes when
+    a run commits chunks or a rebuild replaces the file."""
+    path = Path(index_dir) / STORE_FILE
+    try:
+        inode = os.stat(path).st_ino
+        with contextlib.closing(connect(path, readonly=True)) as db:
+            return inode, int(get_meta(db, "generation", 0))
+    except (OSError, sqlite3.Error):
+        return None
