@@ -198,17 +198,25 @@ def _embed_pending(
                 )
                 for d in part
             ]
-        vectorstore.add_documents(part, ids=[d.metadata["chunk_id"] for d in part])
+        ids = [d.metadata["chunk_id"] for d in part]
+        texts = [d.page_content for d in part]
+        vectors = vectorstore.embeddings.embed_documents(texts)
+        # Straight to the collection (what langchain-chroma's add_documents does after
+        # embedding), so the same vectors are also kept in the store for exact search.
+        vectorstore._collection.upsert(
+            ids=ids, embeddings=vectors, metadatas=[d.metadata for d in part], documents=texts
+        )
         done = i + len(part)
         storedb.mark_embedded(
             db,
-            [d.metadata["chunk_id"] for d in part],
+            ids,
             {
                 "done": base + done,
                 "total": total,
                 "rate": done / max(1e-9, time.perf_counter() - started),
                 "at": now_iso(),
             },
+            [storedb.vector_bytes(v) for v in vectors],
         )
         bar.update(len(part))
         say(
@@ -217,6 +225,20 @@ def _embed_pending(
         )
     bar.close()
     return len(todo)
+
+
+def _copy_vectors(db: Any, vectorstore: Any) -> int:
+    """Keep a local copy of vectors that are only in Chroma (a store written before copies
+    were kept, or pulled from a server): read back, never embedded again."""
+    ids = storedb.without_local_vector(db)
+    for i in range(0, len(ids), 500):
+        got = vectorstore._collection.get(ids=ids[i : i + 500], include=["embeddings"])
+        storedb.set_vectors(
+            db,
+            {cid: storedb.vector_bytes(list(vec)) for cid, vec in
+             zip(got["ids"], got["embeddings"], strict=True)},
+        )
+    return len(ids)
 
 
 def _stamp(status: Status, previous: ChunkStore | None, changed: set[str]) -> None:
@@ -311,6 +333,7 @@ def sync_index(
             t0 = time.perf_counter()
             batch = max(1, settings.index.embed_batch_size)
             by_id = {d.metadata["chunk_id"]: d for d in docs}
+            _copy_vectors(db, vectorstore)
             report.added = _embed_pending(
                 db, vectorstore, by_id, batch, progress, say, bool(settings.chroma_url)
             )

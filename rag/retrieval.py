@@ -144,6 +144,9 @@ class HybridRetriever(BaseRetriever):
             where = {"date": next(iter(self.dates))}
         elif self.dates:
             where = {"date": {"$in": sorted(self.dates)}}
+        local = self.store.dense_search(vector, self.tuning.fetch_k, self.dates)
+        if local is not None:
+            return local
         hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
             vector, k=min(self.tuning.fetch_k, len(self.store.docs)), filter=where
         )
@@ -160,6 +163,9 @@ class HybridRetriever(BaseRetriever):
         """Exact similarity of chunks the dense search did not return (BM25-only candidates)."""
         if not ids:
             return {}
+        local = self.store.cosines(ids, vector)
+        if local is not None:
+            return local
         try:
             got = self.vectorstore.get(ids=ids, include=["embeddings"])
         except Exception:

@@ -58,6 +58,15 @@ def _body_tokens(store: ChunkStore, doc: Document) -> frozenset[str]:
     return store.analysis(doc).body_tokens
 
 
+def _shown_tokens(store: ChunkStore, passage: Passage) -> frozenset[str]:
+    """Tokens of what the student sees (breadcrumb and text), from the stored analyses."""
+    crumb = passage.hit.page_content.split("\n", 1)[0]
+    key = ("crumb", crumb)
+    if key not in store.analysed:
+        store.analysed[key] = frozenset(tokenize(crumb))
+    return store.analysed[key].union(*(_body_tokens(store, d) for d in passage.docs))
+
+
 def _sentences(store: ChunkStore, doc: Document) -> list[tuple[str, frozenset[str]]]:
     """The chunk body's sentences (list bullets dropped) with their tokens, as indexing
     analysed them: no Kiwi call per question."""
@@ -147,14 +156,14 @@ def select_passages(
 
     passages = [passage(top[0])]
     # The breadcrumb is shown with the passage, so its terms count as answered too.
-    covered = set(tokenize(passages[0].shown)) & q_tokens
+    covered = set(_shown_tokens(store, passages[0])) & q_tokens
     best_score = top[0].score
     limit = tuning.max_passages_comparison if comparison else tuning.max_passages
     for hit in top[1:]:
         if len(passages) >= limit:
             break
         candidate = passage(hit)
-        adds = (set(tokenize(candidate.shown)) & q_tokens) - covered
+        adds = (_shown_tokens(store, candidate) & q_tokens) - covered
         close = hit.score >= tuning.second_passage_ratio * best_score
         if candidate.text.strip() == passages[0].text.strip():
             continue

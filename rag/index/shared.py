@@ -101,13 +101,18 @@ def _fetch(collection: Any, sources: list[str]) -> tuple[list[storedb.Row], dict
         offset = 0
         while True:
             got = collection.get(
-                where=where, include=["documents", "metadatas"], limit=PAGE, offset=offset
+                where=where,
+                include=["documents", "metadatas", "embeddings"],
+                limit=PAGE,
+                offset=offset,
             )
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"],
-                                       strict=True):
+            for cid, text, meta, vec in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            ):
                 record = json.loads(meta[RECORD_KEY])
                 doc = Document(page_content=text, metadata=record["metadata"], id=cid)
-                rows.append(storedb.Row(doc, ChunkAnalysis.from_json(record["analysis"]), True))
+                analysis = ChunkAnalysis.from_json(record["analysis"])
+                rows.append(storedb.Row(doc, analysis, True, storedb.vector_bytes(list(vec))))
                 seq[cid] = int(record.get("seq", 0))
             if len(got["ids"]) < PAGE:
                 break

@@ -22,11 +22,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.documents import Document
 
 from rag.config import Settings
 from rag.index import lexical, storedb
 from rag.index.analysis import ChunkAnalysis, analyse
+from rag.index.dense import DenseMatrix
 from rag.text import tokenize
 
 log = logging.getLogger(__name__)
@@ -189,6 +191,55 @@ class ChunkStore:
         rowids = [self._rowid_of_id[c] for c in ids if c in self._rowid_of_id]
         hits = dict(self._query(lexical.search, tokens, len(rowids), rowids))
         return {c: hits.get(self._rowid_of_id.get(c, -1), 0.0) for c in ids}
+
+    # ------------------------------------------------------------------ vectors
+    def _dense(self) -> DenseMatrix | None:
+        """The vector copies as a matrix, topped up as a running ingest embeds more; None
+        when some chunk's vector is only in Chroma (then Chroma is asked)."""
+        if self.path is None:
+            return None
+        with self._db_lock:
+            state = self.__dict__.get("_dense_state")
+            if state is None:
+                usable = not storedb.without_local_vector(self._db)
+                index = self._index_of_rowid
+                rows = [(index[r], b) for r, b in storedb.read_vectors(self._db) if r in index]
+                matrix = DenseMatrix.from_rows(len(self.docs), rows) if usable else None
+                state = self.__dict__["_dense_state"] = [matrix, storedb.counts(self._db)[1]]
+            matrix, pending = state
+            if matrix is not None and matrix.missing.size and pending:
+                now = storedb.counts(self._db)[1]
+                if now != pending:
+                    rowids = self.rowids or []
+                    want = [rowids[i] for i in matrix.missing]
+                    index = self._index_of_rowid
+                    matrix.fill([(index[r], b) for r, b in storedb.read_vectors(self._db, want)])
+                    state[1] = now
+            return matrix
+
+    @cached_property
+    def _date_array(self) -> np.ndarray:
+        return np.array([d.metadata.get("date") or "" for d in self.docs], dtype=object)
+
+    def dense_search(
+        self, vector: list[float], k: int, dates: frozenset[str] = frozenset()
+    ) -> list[tuple[str, float]] | None:
+        """Exact nearest chunks (chunk id, cosine), only ``dates``' when given; None when the
+        vectors are not all here (ask Chroma)."""
+        matrix = self._dense()
+        if matrix is None:
+            return None
+        allowed = np.isin(self._date_array, sorted(dates)) if dates else None
+        hits = matrix.search(vector, k, allowed)
+        return [(self.docs[i].metadata["chunk_id"], s) for i, s in hits]
+
+    def cosines(self, ids: list[str], vector: list[float]) -> dict[str, float] | None:
+        matrix = self._dense()
+        if matrix is None:
+            return None
+        index = self.position
+        sims = matrix.cosines([index[c] for c in ids if c in index], vector)
+        return {self.docs[i].metadata["chunk_id"]: s for i, s in sims.items()}
 
     @cached_property
     def vocabulary(self) -> DocFreq:

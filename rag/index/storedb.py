@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.documents import Document
 
 from rag.index import lexical
@@ -40,7 +41,8 @@ SCHEMA = (
         text TEXT NOT NULL,
         metadata TEXT NOT NULL,
         analysis TEXT NOT NULL,
-        embedded INTEGER NOT NULL DEFAULT 0
+        embedded INTEGER NOT NULL DEFAULT 0,
+        vector BLOB
     )""",
     "CREATE INDEX IF NOT EXISTS chunks_order ON chunks (source, seq)",
     "CREATE INDEX IF NOT EXISTS chunks_date ON chunks (date)",
@@ -50,11 +52,17 @@ SCHEMA = (
 
 @dataclass(frozen=True)
 class Row:
-    """One chunk as stored: its document, analysis, and whether Chroma has its vector."""
+    """One chunk as stored: its document, analysis, whether Chroma has its vector, and a
+    copy of that vector (float32 bytes) for exact search in process."""
 
     doc: Document
     analysis: ChunkAnalysis
     embedded: bool = False
+    vector: bytes | None = None
+
+
+def vector_bytes(vector: list[float]) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
@@ -72,6 +80,9 @@ def create(path: Path) -> sqlite3.Connection:
     for statement in SCHEMA:
         db.execute(statement)
     lexical.create(db)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(chunks)")}
+    if "vector" not in columns:  # a store written before vectors were kept here
+        db.execute("ALTER TABLE chunks ADD COLUMN vector BLOB")
     if get_meta(db, "format") is None:
         set_meta(db, "format", STORE_FORMAT)
         set_meta(db, "generation", 0)
@@ -122,8 +133,8 @@ def write_changes(
         for row in add:
             meta = row.doc.metadata
             cur = db.execute(
-                "INSERT INTO chunks (id, source, seq, date, text, metadata, analysis, embedded) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chunks (id, source, seq, date, text, metadata, analysis, embedded, "
+                "vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     meta["chunk_id"],
                     meta["source"],
@@ -133,6 +144,7 @@ def write_changes(
                     json.dumps(meta, ensure_ascii=False),
                     json.dumps(row.analysis.to_json(), ensure_ascii=False),
                     int(row.embedded),
+                    row.vector,
                 ),
             )
             lexical.add(db, [(int(cur.lastrowid or 0), row.analysis.tokens)])
@@ -150,10 +162,49 @@ def pending_ids(db: sqlite3.Connection) -> list[str]:
     return [r[0] for r in db.execute(sql)]
 
 
-def mark_embedded(db: sqlite3.Connection, ids: list[str], progress: dict[str, Any]) -> None:
+def mark_embedded(
+    db: sqlite3.Connection,
+    ids: list[str],
+    progress: dict[str, Any],
+    vectors: list[bytes | None] | None = None,
+) -> None:
     with transaction(db):
-        db.executemany("UPDATE chunks SET embedded = 1 WHERE id = ?", ((i,) for i in ids))
+        db.executemany(
+            "UPDATE chunks SET embedded = 1, vector = coalesce(?, vector) WHERE id = ?",
+            zip(vectors or [None] * len(ids), ids, strict=True),
+        )
         set_meta(db, "embed_progress", progress)
+
+
+def without_local_vector(db: sqlite3.Connection) -> list[str]:
+    """Chunks Chroma has a vector for that this file has no copy of (a store written
+    before copies were kept): fetched from Chroma once, never embedded again."""
+    sql = "SELECT id FROM chunks WHERE embedded = 1 AND vector IS NULL"
+    return [r[0] for r in db.execute(sql)]
+
+
+def set_vectors(db: sqlite3.Connection, vectors: dict[str, bytes]) -> None:
+    with transaction(db):
+        db.executemany(
+            "UPDATE chunks SET vector = ? WHERE id = ?", ((v, k) for k, v in vectors.items())
+        )
+
+
+def read_vectors(
+    db: sqlite3.Connection, rowids: list[int] | None = None
+) -> list[tuple[int, bytes]]:
+    """(rowid, vector bytes) of chunks with a local vector copy; only ``rowids`` if given."""
+    if rowids is None:
+        return list(db.execute("SELECT rowid, vector FROM chunks WHERE vector IS NOT NULL"))
+    out: list[tuple[int, bytes]] = []
+    for i in range(0, len(rowids), 500):
+        part = rowids[i : i + 500]
+        sql = (
+            "SELECT rowid, vector FROM chunks WHERE vector IS NOT NULL AND rowid IN "
+            f"({','.join('?' * len(part))})"
+        )
+        out.extend(db.execute(sql, part))
+    return out
 
 
 def counts(db: sqlite3.Connection) -> tuple[int, int]:

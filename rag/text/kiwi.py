@@ -41,16 +41,27 @@ def add_user_words(words: list[str]) -> None:
     """Teach Kiwi the corpus's own terms; documents and queries are then split the same way."""
     kiwi = get_kiwi()
     with _kiwi_lock:
+        added = False
         for word in words:
             if word not in _user_words:
                 kiwi.add_user_word(word, "NNP", 0.0)
                 _user_words.add(word)
+                added = True
+    if added:
+        _morphemes.cache_clear()
 
 
 def morphemes(text: str) -> list[tuple[str, str]]:
+    return list(_morphemes(text))
+
+
+@lru_cache(maxsize=1024)
+def _morphemes(text: str) -> tuple[tuple[str, str], ...]:
+    # A question is analysed by retrieval, the answer step and the refusal check; the cache
+    # makes that one Kiwi call (add_user_words clears it: new words split text differently).
     with _kiwi_lock:
         tokens = get_kiwi().tokenize(text)
-    return [(t.form, t.tag) for t in tokens]
+    return tuple((t.form, t.tag) for t in tokens)
 
 
 def content_forms(tagged: Iterable[tuple[str, str]]) -> list[str]:
