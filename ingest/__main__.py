@@ -25,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
         help="use cached pages only, never the network",
     )
     parser.add_argument("--rebuild", action="store_true", help="drop the index and build anew")
+    parser.add_argument(
+        "--lexical-only",
+        action="store_true",
+        help="commit chunks for keyword search now and leave their vectors for a later run",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     try:
         args = parser.parse_args(argv)
@@ -37,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.corpus_dir.is_dir():
         return fail(args.json, f"corpus folder not found: {settings.corpus_dir}", 2)
     try:
-        report = sync_index(settings, rebuild=args.rebuild, progress=not args.json)
+        report = sync_index(
+            settings, rebuild=args.rebuild, progress=not args.json, embed=not args.lexical_only
+        )
     except IndexBusyError as exc:
         return fail(args.json, str(exc), 3)
     except KeyboardInterrupt:

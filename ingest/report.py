@@ -9,6 +9,8 @@ from typing import Any
 @dataclass
 class IngestReport:
     notes: int = 0
+    # Notes whose file had not changed since the last run: their chunks were kept unread.
+    notes_unchanged: int = 0
     notes_failed: list[dict[str, str]] = field(default_factory=list)
     # Paths that are not notes of the corpus (a symlink leading outside it): never indexed.
     notes_skipped: list[dict[str, str]] = field(default_factory=list)
@@ -30,6 +32,7 @@ class IngestReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "notes": self.notes,
+            "notes_unchanged": self.notes_unchanged,
             "notes_failed": self.notes_failed,
             "notes_skipped": self.notes_skipped,
             "date_conflicts": self.date_conflicts,

@@ -95,7 +95,9 @@ class _Target:
     keep_collections: set[str]
 
 
-def _target(settings: Settings, report: IngestReport, rebuild: bool) -> _Target:
+def _target(
+    settings: Settings, report: IngestReport, rebuild: bool, committed: ChunkStore | None
+) -> _Target:
     """A store built with another embedding model or chunking version is rebuilt, never mixed.
 
     A rebuild beside a committed store writes a new file and collection: until every chunk
@@ -104,7 +106,6 @@ def _target(settings: Settings, report: IngestReport, rebuild: bool) -> _Target:
     from its file rather than embedding again. The first build writes the store directly, so
     lexical answers come as soon as the chunks are committed, before any vector."""
     index_dir = Path(settings.index_dir)
-    committed = ChunkStore.load(index_dir)
     wanted = {"embedding": report.embedding, "chunking": CHUNKING_VERSION}
 
     def matches(store: ChunkStore | None) -> bool:
@@ -254,8 +255,10 @@ def sync_index(
     rebuild: bool = False,
     progress: bool = False,
     on_progress: Progress | None = None,
+    embed: bool = True,
 ) -> IngestReport:
-    """Bring the index in line with the corpus; returns what changed.
+    """Bring the index in line with the corpus; returns what changed. ``embed=False`` stops
+    after step 1 (keyword search has everything; the next run embeds what is pending).
 
     Order of writes (each step leaves a usable index if the process dies right after it):
     1. one transaction commits the new and removed chunks, their lexical rows and the
@@ -273,12 +276,22 @@ def sync_index(
             # Start from what the server has published, not from a stale or empty replica.
             shared.pull(settings, have_lock=True)
         say("노트 읽는 중 (reading notes)", 0.02)
-        docs, keep_sources, status = build_chunks(settings, report, progress=progress)
         embeddings = get_embeddings(settings.embeddings)
         report.embedding = embedding_id(embeddings)
-        target = _target(settings, report, rebuild)
+        committed = ChunkStore.load(index_dir)
+        # Unchanged notes keep their chunks unread, unless chunks are to be made anew.
+        lender = (
+            committed
+            if committed and not rebuild
+            and committed.manifest.get("chunking") == CHUNKING_VERSION
+            and committed.manifest.get("embedding") == report.embedding
+            else None
+        )
+        docs, keep_sources, status = build_chunks(
+            settings, report, progress=progress, previous=lender
+        )
+        target = _target(settings, report, rebuild, committed)
         previous = target.previous
-        committed = ChunkStore.load(index_dir) if target.staged else previous
         docs = _keep_unreadable(committed, docs, keep_sources, status)
 
         labels = [d.metadata["section"] for d in docs] + [d.metadata["title"] for d in docs]
@@ -334,9 +347,10 @@ def sync_index(
             batch = max(1, settings.index.embed_batch_size)
             by_id = {d.metadata["chunk_id"]: d for d in docs}
             _copy_vectors(db, vectorstore)
-            report.added = _embed_pending(
-                db, vectorstore, by_id, batch, progress, say, bool(settings.chroma_url)
-            )
+            if embed or target.staged:  # a rebuild is only switched in with every vector
+                report.added = _embed_pending(
+                    db, vectorstore, by_id, batch, progress, say, bool(settings.chroma_url)
+                )
             report.timings["embed"] = time.perf_counter() - t0
 
             t0 = time.perf_counter()
@@ -346,7 +360,7 @@ def sync_index(
                 storedb.set_meta(db, "stale_vectors", [])
         if target.staged:
             os.replace(target.path, index_dir / storedb.STORE_FILE)
-        if settings.chroma_url:
+        if settings.chroma_url and (embed or target.staged):
             # Last: readers pull this generation only once every record above is there.
             published = shared.publish(client, settings, manifest, docs)
             store_path = index_dir / storedb.STORE_FILE

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from rag.answer.compose import extractive_answer, refusal_answer, stream_text
@@ -29,6 +30,41 @@ from rag.structure import template_of
 from rag.text import DateSpan, find_dates, tokenize
 
 History = list[tuple[str, str]]
+
+
+# No embedding batch for this long means no ingest is running (a batch takes seconds).
+STALLED_AFTER_S = 300
+
+
+def _seconds_since(iso: object) -> float:
+    try:
+        then = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return 0.0
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - then).total_seconds()
+
+
+def dense_notice(store: ChunkStore) -> str:
+    """What the student is told while chunks still wait for their vectors: how far the
+    semantic index is, when it should be done, and that keyword search carries the answer."""
+    total, pending = store.dense_progress()
+    if not pending:
+        return ""
+    progress = store.embed_progress()
+    rate = float(progress.get("rate") or 0)
+    eta = ""
+    if _seconds_since(progress.get("at")) > STALLED_AFTER_S:
+        eta = ", 멈춤: `python -m ingest`로 이어서 색인하세요 (stalled: run ingest to resume)"
+    elif rate > 0:
+        minutes = pending / rate / 60
+        eta = f", 약 {minutes:.0f}분 남음" if minutes >= 1 else ", 1분 안에 끝남"
+    return (
+        f"의미 검색 색인 중 ({total - pending:,}/{total:,}{eta}): 아직 벡터가 없는 노트는 "
+        "단어 검색으로만 찾습니다. (Semantic index incomplete: some notes are found by "
+        "keyword search only.)"
+    )
 
 
 class Assistant:
@@ -213,6 +249,7 @@ class Assistant:
         final.timings_ms = timings
         final.retrieved = ranked[:k_eff]
         final.search_query = search_query
+        final.notice = dense_notice(store)
         yield final
 
     def _compose(

@@ -46,6 +46,8 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps({**answer.to_dict(debug=args.debug)}, ensure_ascii=False, indent=2))
         return 0
     print(answer.answer)
+    if answer.notice:
+        print(f"\n⏳ {answer.notice}")
     if answer.citations:
         print("\n출처 (sources):")
         for c in answer.citations:

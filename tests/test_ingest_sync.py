@@ -119,6 +119,10 @@ def test_crash_mid_index_leaves_previous_index_usable(tmp_path: Path) -> None:
 
     # The seed note's answers are still the committed index's; the new note is found by
     # its words before it has a single vector.
+    from rag.assistant import Assistant
+
+    mid_answer = Assistant(settings).ask(QUESTIONS[2])
+    assert "의미 검색 색인 중" in mid_answer.notice  # the answer says the index is partial
     now = _answers(settings)
     assert [src for _, src in now[:2]] == [src for _, src in before[:2]]
     assert now[2][1] and now[2][1][0] == "big.md"
@@ -132,6 +136,7 @@ def test_crash_mid_index_leaves_previous_index_usable(tmp_path: Path) -> None:
     collection = open_chroma_client(settings).get_collection(settings.collection)
     assert collection.count() == report.total
     assert ChunkStore.load(settings.index_dir).dense_progress() == (report.total, 0)
+    assert Assistant(settings).ask(QUESTIONS[2]).notice == ""
 
 
 def test_full_corpus_with_fixture_site(full_settings: Settings) -> None:
@@ -259,3 +264,24 @@ def test_a_killed_rebuild_leaves_the_previous_index_answering_as_before(tmp_path
     # Chroma leaves a deleted collection's vector folder behind; the sync removes it.
     folders = [p for p in (settings.index_dir / "chroma").iterdir() if p.is_dir()]
     assert len(folders) == 1
+
+
+def test_unchanged_note_files_are_not_read_again(tmp_path: Path) -> None:
+    """A re-run reads only the notes whose files changed; the others keep their chunks."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED_NOTE, corpus / SEED_NOTE.name)
+    write_note(corpus, "b.md", "# 메모\n\n## 캐시\n캐시는 자주 쓰는 데이터를 가까이 둔다.\n")
+    settings = offline_settings(tmp_path, corpus)
+    first = sync_index(settings)
+    again = sync_index(settings)
+    assert again.notes == first.notes == 2 and again.notes_unchanged == 2
+    assert again.total == first.total and again.added == again.deleted == 0
+
+    write_note(corpus, "b.md", "# 메모\n\n## 캐시\n캐시는 자주 쓰는 데이터를 가까이 둔다. "
+               "만료 시간이 지나면 지운다.\n")
+    edited = sync_index(settings)
+    assert edited.notes_unchanged == 1 and edited.added >= 1
+    store = ChunkStore.load(settings.index_dir)
+    assert store is not None and "만료 시간" in store.lower_text
+    assert len(store.docs) == first.total

@@ -108,6 +108,8 @@ def chat_turn(
         content = final.answer + sources_footer(final.citations)
         messages[-1] = {"role": "assistant", "content": content}
         sources = source_cards_html(final.citations, question, corpus_dir)
+    if final.notice:
+        messages[-1]["content"] += f"\n\n> ⏳ {final.notice}"
     history.append((question, final.answer))
     yield ChatTurn(messages, sources, history[-max_history:])
 

@@ -32,6 +32,8 @@ class Answer:
     retrieved: list[Hit] = field(default_factory=list)
     coverage: Coverage | None = None
     search_query: str = ""
+    # Said with the answer while the index is incomplete (a first index still embedding).
+    notice: str = ""
 
     def to_dict(self, debug: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -42,6 +44,7 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "mode": self.mode,
             "suggestions": self.suggestions,
+            "notice": self.notice,
         }
         if debug:
             data["coverage"] = self.coverage.to_dict() if self.coverage else {}
