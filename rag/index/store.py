@@ -205,10 +205,10 @@ class ChunkStore:
                 index = self._index_of_rowid
                 rows = [(index[r], b) for r, b in storedb.read_vectors(self._db) if r in index]
                 matrix = DenseMatrix.from_rows(len(self.docs), rows) if usable else None
-                state = self.__dict__["_dense_state"] = [matrix, storedb.counts(self._db)[1]]
+                state = self.__dict__["_dense_state"] = [matrix, storedb.pending_count(self._db)]
             matrix, pending = state
             if matrix is not None and matrix.missing.size and pending:
-                now = storedb.counts(self._db)[1]
+                now = storedb.pending_count(self._db)
                 if now != pending:
                     rowids = self.rowids or []
                     want = [rowids[i] for i in matrix.missing]
@@ -261,7 +261,7 @@ class ChunkStore:
         """(chunks, chunks still without a vector): retrieval is lexical-only for those."""
         if self.path is None:
             return len(self.docs), 0
-        return self._query(storedb.counts)
+        return len(self.docs), self._query(storedb.pending_count)
 
     def embed_progress(self) -> dict[str, Any]:
         if self.path is None:
@@ -276,16 +276,25 @@ class ChunkStore:
 
     @classmethod
     def load_file(cls, path: Path) -> ChunkStore | None:
+        """The store in ``path``; the same object again while the file's generation is the
+        same (a store is immutable), so an ingest run in the app's process and the app share
+        one copy instead of parsing 37k chunks twice."""
         if not path.exists():
             return None
         with contextlib.closing(storedb.connect(path, readonly=True)) as db:
+            version = (os.stat(path).st_ino, storedb.get_meta(db, "generation", 0))
+            cached = _loaded.get(str(path))
+            if cached is not None and cached[0] == version:
+                return cached[1]
             docs, rowids = storedb.read_docs(db)
             manifest = storedb.get_meta(db, "manifest", {}) or {}
         from rag.text import add_user_words
 
         # Queries must be tokenised with the dictionary the chunks were tokenised with.
         add_user_words(manifest.get("user_words", []))
-        return cls(docs, None, manifest, path=path, rowids=rowids)
+        store = cls(docs, None, manifest, path=path, rowids=rowids)
+        _loaded[str(path)] = (version, store)
+        return store
 
     def save(self, index_dir: Path) -> None:
         """Write this store as a fresh ``store.sqlite`` (tools and tests; ingest commits
@@ -307,6 +316,10 @@ class ChunkStore:
                 seq_numbers(self.docs),
             )
         os.replace(tmp, index_dir / storedb.STORE_FILE)
+
+
+# The last store loaded from each file, with the (inode, generation) it was read at.
+_loaded: dict[str, tuple[tuple[int, Any], ChunkStore]] = {}
 
 
 class DocFreq:

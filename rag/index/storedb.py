@@ -207,6 +207,11 @@ def read_vectors(
     return out
 
 
+def pending_count(db: sqlite3.Connection) -> int:
+    """Chunks still without a vector (the partial index makes this cheap at any size)."""
+    return int(db.execute("SELECT count(*) FROM chunks WHERE embedded = 0").fetchone()[0])
+
+
 def counts(db: sqlite3.Connection) -> tuple[int, int]:
     """(chunks, chunks still without a vector)."""
     total = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
