@@ -131,7 +131,7 @@ def _target(
             # The plain name: vectors a lost store left in it are found and not embedded again.
             name = settings.collection
             return _Target(index_dir / storedb.STORE_FILE, name, None, False, {name})
-        return _Target(committed.path or index_dir, committed_name, committed, False,
+        return _Target(index_dir / storedb.STORE_FILE, committed_name, committed, False,
                        {committed_name})
     report.rebuilt = True
     staged = ChunkStore.load_file(staged_path) if staged_path.exists() else None
@@ -329,17 +329,14 @@ def sync_index(
         client = open_chroma_client(settings)
         _drop_collections(client, settings, keep=target.keep_collections)
         vectorstore = open_vectorstore(settings, embeddings, client, collection=target.collection)
-        # A chunk rewritten only for new tokens keeps its vector.
-        had_vector = {c for c in removed if c in wanted}
-        rows = [
-            storedb.Row(d, a, d.metadata["chunk_id"] in had_vector)
-            for d, a in zip(new_docs, analyses, strict=True)
-        ]
+        rows = [storedb.Row(d, a) for d, a in zip(new_docs, analyses, strict=True)]
         with contextlib.closing(storedb.create(target.path)) as db:
+            # Vectors to delete once this run's are in: recorded in the commit, so a killed
+            # run's are deleted by the next.
             stale = sorted(set(storedb.get_meta(db, "stale_vectors", [])) | (set(removed) - wanted))
-            storedb.write_changes(db, rows, removed, manifest, seq_numbers(docs))
-            with storedb.transaction(db):
-                storedb.set_meta(db, "stale_vectors", stale)
+            storedb.write_changes(
+                db, rows, removed, manifest, seq_numbers(docs), {"stale_vectors": stale}
+            )
             report.timings["commit"] = time.perf_counter() - t0
             report.timings["lexical_ready"] = time.perf_counter() - started
 

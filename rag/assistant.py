@@ -55,7 +55,8 @@ def dense_notice(store: ChunkStore) -> str:
     progress = store.embed_progress()
     rate = float(progress.get("rate") or 0)
     eta = ""
-    if _seconds_since(progress.get("at")) > STALLED_AFTER_S:
+    if not progress or _seconds_since(progress.get("at")) > STALLED_AFTER_S:
+        # Nothing embedding: an `--lexical-only` index, or a run that was stopped.
         eta = ", 멈춤: `python -m ingest`로 이어서 색인하세요 (stalled: run ingest to resume)"
     elif rate > 0:
         minutes = pending / rate / 60

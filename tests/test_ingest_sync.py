@@ -85,15 +85,7 @@ def test_crash_mid_index_leaves_previous_index_usable(tmp_path: Path) -> None:
         f"### 주제 {i}\n주제 {i}에 대한 설명 문장이다. 추가 설명이다." for i in range(300)
     )
     write_note(corpus, "big.md", f"# 큰 노트\n\n{body}\n")
-    env = {
-        "TIL_CORPUS_DIR": str(corpus),
-        "TIL_INDEX_DIR": str(settings.index_dir),
-        "TIL_CACHE_DIR": str(settings.cache_dir),
-        "TIL_OFFLINE": "1",
-        "TIL_EMBED_BATCH_SIZE": "8",
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-    }
+    env = _ingest_env(settings, tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "ingest", "--json"],
         cwd=PROJECT_DIR,
@@ -198,6 +190,20 @@ def test_sentence_transformers_backend_and_rebuild_on_switch(tmp_path: Path) -> 
     assert ranked[0].metadata["section"] == "Pod"
 
 
+def _ingest_env(settings: Settings, home: Path) -> dict[str, str]:
+    """The environment of an ``ingest`` subprocess on ``settings``' index, small batches so
+    the embedding phase is long enough to be killed in."""
+    return {
+        "TIL_CORPUS_DIR": str(settings.corpus_dir),
+        "TIL_INDEX_DIR": str(settings.index_dir),
+        "TIL_CACHE_DIR": str(settings.cache_dir),
+        "TIL_OFFLINE": "1",
+        "TIL_EMBED_BATCH_SIZE": "8",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+    }
+
+
 QUESTIONS = (
     "하이퍼바이저의 두 가지 유형은?",
     "레플리카셋은 무엇을 보장하나요?",
@@ -230,15 +236,7 @@ def test_a_killed_rebuild_leaves_the_previous_index_answering_as_before(tmp_path
     settings = offline_settings(tmp_path, corpus)
     sync_index(settings)
     before = _answers(settings)
-    env = {
-        "TIL_CORPUS_DIR": str(corpus),
-        "TIL_INDEX_DIR": str(settings.index_dir),
-        "TIL_CACHE_DIR": str(settings.cache_dir),
-        "TIL_OFFLINE": "1",
-        "TIL_EMBED_BATCH_SIZE": "8",
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-    }
+    env = _ingest_env(settings, tmp_path)
     # Start-up (imports, models, notes read), then mid-way: ~190 chunks take ~25 s to embed.
     kill_after_s = (2.0, 10.0)
     for wait in kill_after_s:

@@ -168,8 +168,8 @@ def _pull(settings: Settings) -> bool:
         rows, seq = _fetch(collection, changed)
         remove = [
             cid
-            for cid, src in db.execute("SELECT id, source FROM chunks")
-            if src in dropped
+            for src in sorted(dropped)
+            for (cid,) in db.execute("SELECT id FROM chunks WHERE source = ?", (src,))
         ]
         storedb.write_changes(db, rows, remove, remote, seq)
     return True

@@ -119,32 +119,35 @@ def write_changes(
     remove: Iterable[str],
     manifest: dict[str, Any],
     seq: dict[str, int],
+    meta: dict[str, Any] | None = None,
 ) -> None:
     """One commit: drop ``remove`` (chunk ids), insert ``add``, renumber ``seq`` (each chunk's
-    place in its note), store the manifest and bump the generation."""
+    place in its note), store the manifest and ``meta`` and bump the generation. A chunk
+    removed and added again (new tokens, same text) keeps its vector and its mark."""
     with transaction(db):
-        gone = [
-            r[0]
-            for cid in remove
-            if (r := db.execute("SELECT rowid FROM chunks WHERE id = ?", (cid,)).fetchone())
-        ]
-        lexical.delete(db, gone)
-        db.executemany("DELETE FROM chunks WHERE rowid = ?", ((r,) for r in gone))
+        gone: dict[str, tuple[int, int, bytes | None]] = {}
+        for cid in remove:
+            sql = "SELECT rowid, embedded, vector FROM chunks WHERE id = ?"
+            if r := db.execute(sql, (cid,)).fetchone():
+                gone[cid] = r
+        lexical.delete(db, [r[0] for r in gone.values()])
+        db.executemany("DELETE FROM chunks WHERE rowid = ?", ((r[0],) for r in gone.values()))
         for row in add:
-            meta = row.doc.metadata
+            doc_meta = row.doc.metadata
+            _, embedded, vector = gone.get(doc_meta["chunk_id"], (0, row.embedded, row.vector))
             cur = db.execute(
                 "INSERT INTO chunks (id, source, seq, date, text, metadata, analysis, embedded, "
                 "vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    meta["chunk_id"],
-                    meta["source"],
-                    seq.get(meta["chunk_id"], 0),
-                    meta.get("date") or None,
+                    doc_meta["chunk_id"],
+                    doc_meta["source"],
+                    seq.get(doc_meta["chunk_id"], 0),
+                    doc_meta.get("date") or None,
                     row.doc.page_content,
-                    json.dumps(meta, ensure_ascii=False),
+                    json.dumps(doc_meta, ensure_ascii=False),
                     json.dumps(row.analysis.to_json(), ensure_ascii=False),
-                    int(row.embedded),
-                    row.vector,
+                    int(row.embedded or embedded),
+                    row.vector or vector,
                 ),
             )
             lexical.add(db, [(int(cur.lastrowid or 0), row.analysis.tokens)])
@@ -153,6 +156,8 @@ def write_changes(
             ((n, cid, n) for cid, n in seq.items()),
         )
         set_meta(db, "manifest", manifest)
+        for key, value in (meta or {}).items():
+            set_meta(db, key, value)
         set_meta(db, "generation", int(get_meta(db, "generation", 0)) + 1)
 
 
