@@ -24,6 +24,7 @@ from rag.answer.question import clean_question
 from rag.answer.result import Answer
 from rag.config import RefusalSettings, Settings, load_settings
 from rag.digest import digest_answer, is_digest_question
+from rag.glossary import glossary_of
 from rag.index.store import ChunkStore, load_chunk_store
 from rag.retrieval import Hit, HybridRetriever
 from rag.structure import template_of
@@ -129,6 +130,7 @@ class Assistant:
         store = self.store
         # The lookups every question uses, built once here rather than on the first question.
         _ = store.by_id, store.sections, store.compact_text, store.note_dates
+        glossary_of(store, self.settings.glossary)
         store.bm25_search(["warm"], 1)
         self.embeddings.embed_query("warm up")
         # Loading the store taught Kiwi the corpus's terms; its first analysis afterwards takes
@@ -158,6 +160,12 @@ class Assistant:
             k=k or tuning.k,
             dates=dates,
             template=template_of(store or self.store, self.settings.structure),
+            glossary=(
+                glossary_of(store or self.store, self.settings.glossary)
+                if self.settings.glossary.enabled
+                else None
+            ),
+            glossary_tokens=self.settings.glossary.max_tokens,
         )
 
     def _condense(self, question: str, history: History, store: ChunkStore) -> str:

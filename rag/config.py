@@ -93,6 +93,18 @@ class StructureSettings:
 
 
 @dataclass(frozen=True)
+class GlossarySettings:
+    """The corpus-learned bilingual glossary (rag.glossary) that lets English questions find
+    Korean notes."""
+
+    enabled: bool = True
+    # Korean tokens one glossed English term adds: "Partition Tolerance" is glossed as both
+    # "분할 허용 오차" and "파티션 허용 오차" on the real journal.
+    max_tokens_per_term: int = 4
+    max_tokens: int = 12  # per question, so a long question cannot flood BM25
+
+
+@dataclass(frozen=True)
 class DigestSettings:
     # A day digest lists each topic section once with one key sentence: a bootcamp day has
     # 2-6 topics on the real journal; a week of 5-7 notes stays readable at 7 days.
@@ -208,6 +220,7 @@ class Settings:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     structure: StructureSettings = field(default_factory=StructureSettings)
+    glossary: GlossarySettings = field(default_factory=GlossarySettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     refusal: RefusalSettings = field(default_factory=RefusalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)

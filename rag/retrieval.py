@@ -23,6 +23,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag.config import RetrievalSettings
+from rag.glossary import Glossary
 from rag.index.store import ChunkStore
 from rag.structure import is_template_section
 from rag.text import heading_names, key_terms, tokenize
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 # Questions that ask for code may be answered by a code chunk: the words for code, commands,
 # examples and configuration in Korean and English, or a code-like token in the question (a
 # dotted path, a call, a command-line flag). No tool or format names: those are one topic's.
+_HANGUL = re.compile("[가-힣]")
 _CODE_QUESTION = re.compile(
     r"명령|커맨드|command|예제|예시|example|manifest|매니페스트|코드|code|스크립트|script|"
     r"문법|syntax|설정\s*파일|config|[a-z]+\.[a-z]+\.[a-z]+|\w+\(\)|(?:^|\s)--?[a-z][\w-]+",
@@ -127,6 +129,10 @@ class HybridRetriever(BaseRetriever):
     template: frozenset[str] = frozenset()
     # Only chunks of notes (and their references) of these dates; empty means all.
     dates: frozenset[str] = frozenset()
+    # The corpus's own glossary (rag.glossary): an English question also searches with the
+    # Korean words the notes gloss its terms with.
+    glossary: Glossary | None = None
+    glossary_tokens: int = 12
     reranker: Reranker | None = None
 
     # ----------------------------------------------------------------- the two lists
@@ -243,8 +249,16 @@ class HybridRetriever(BaseRetriever):
             and bool(self.store.docs)
         )
         tokens = tokenize(query) if use_bm25 else []
+        glossed: list[str] = []
+        if self.glossary is not None and not _HANGUL.search(query):
+            glossed = self.glossary.expand(query, self.glossary_tokens)
+            if tokens:
+                tokens += glossed
         bm25 = self._bm25(tokens)
-        vector = self.embeddings.embed_query(query) if use_dense else []
+        # The glossed Korean words ride along in the embedded query too, as a gloss in
+        # parentheses: e5-small matches "파이버" in a Korean note better than "Fiber" (dev).
+        embedded = f"{query} ({' '.join(glossed)})" if glossed else query
+        vector = self.embeddings.embed_query(embedded) if use_dense else []
         dense = self._dense(vector) if use_dense else []
         info: dict[str, _Scores] = {}
         for rank, (cid, score) in enumerate(bm25, start=1):

@@ -6,11 +6,12 @@ import pytest
 from langchain_core.documents import Document
 
 from rag.answer.citations import MARKER
-from rag.answer.coverage import Reason, assess, corpus_has
+from rag.answer.coverage import Reason, assess, corpus_has, other_numbered
 from rag.assistant import Assistant
 from rag.config import RefusalSettings
 from rag.index.store import ChunkStore
 from rag.retrieval import Hit
+from rag.text import tokenize
 
 OUT_OF_SCOPE = [
     "파이썬의 GIL은 무엇인가?",
@@ -77,3 +78,21 @@ def test_latin_terms_match_whole_words_and_plurals() -> None:
     assert not corpus_has(store, "ml")  # not a word of its own here
     assert corpus_has(store, "pods") and corpus_has(store, "pod")
     assert corpus_has(store, "문서") and not corpus_has(store, "테라폼")
+
+
+def test_a_number_the_notes_never_give_the_term_is_a_near_miss() -> None:
+    doc = Document(
+        page_content="JPA\n1차 캐시에 엔티티를 저장한다. 제 1 정규형과 제 2 정규형. 3가지 방법.",
+        metadata={"chunk_id": "a", "source": "n.md", "section": "JPA"},
+    )
+    store = ChunkStore([doc], [tokenize(doc.page_content)])
+    assert other_numbered("JPA 2차 캐시는 언제 켜?", store) == ["2차 캐시"]
+    assert other_numbered("제4정규형은 뭐야?", store) == ["4정규형"]
+    assert other_numbered("JPA 1차 캐시는 뭐야?", store) == []
+    assert other_numbered("제2정규형은 뭐야?", store) == []  # other spacing, same term
+    assert other_numbered("2가지 방법은?", store) == ["2가지 방법"]
+    assert other_numbered("5단계 절차는?", store) == []  # never numbered in the notes
+    hit = Hit(doc, score=1.0, section_hits=("a",), dense_score=0.9)
+    verdict = assess("JPA 2차 캐시는 언제 켜?", [hit], store, RefusalSettings())
+    assert verdict.reason is Reason.NAME_NOT_IN_NOTES and verdict.names == ["2차 캐시"]
+    assert assess("JPA 1차 캐시는 언제 써?", [hit], store, RefusalSettings()).covered

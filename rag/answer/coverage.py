@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from rag.config import RefusalSettings
 from rag.index.store import ChunkStore
-from rag.text import DATE_WORDS, ENGLISH_STOPWORDS, compact, find_dates, key_terms, strip_dates
+from rag.text import (
+    DATE_WORDS,
+    ENGLISH_STOPWORDS,
+    compact,
+    find_dates,
+    key_terms,
+    morphemes,
+    strip_dates,
+)
 
 if TYPE_CHECKING:
     from rag.retrieval import Hit
@@ -113,6 +121,38 @@ def _looks_like_name(term: str, question: str) -> bool:
     return bool(re.search(r"\d", term))
 
 
+def other_numbered(question: str, store: ChunkStore) -> list[str]:
+    """Numbered terms ("2차 캐시", "제3정규형", "3세대 방화벽") the notes have only with other
+    numbers ("1차 캐시"): a near miss, the sibling of what the notes explain, not it. Any
+    number is fine where the notes never number the term ("3가지 방법")."""
+    tagged = morphemes(question)
+    out = []
+    for i, (num, tag) in enumerate(tagged):
+        if tag != "SN" or not num.isdigit():
+            continue
+        # The numbered thing: up to two noun pieces right after the number ("차"+"캐시",
+        # "정규"+"형", "세대"+"방화벽").
+        pieces = []
+        for form, piece_tag in tagged[i + 1 : i + 3]:
+            if piece_tag not in _PIECE_TAGS or not re.fullmatch(r"[가-힣]+", form):
+                break
+            pieces.append(form)
+        name = "".join(pieces)
+        if len(name) < 2 or max(len(p) for p in pieces) < 2 and len(pieces) < 2:
+            continue
+        if f"{num}{name}" in store.compact_text:
+            continue
+        numbers = re.findall(rf"(?<![\d.])(\d+){re.escape(name)}", store.compact_text)
+        if any(n != num for n in numbers):
+            # As the question wrote it ("2차 캐시"), for the refusal's wording.
+            written = re.search(r"\s*".join(map(re.escape, num + name)), question)
+            out.append(written.group(0) if written else f"{num}{name}")
+    return out
+
+
+_PIECE_TAGS = frozenset({"NNB", "NNG", "NNP", "XSN"})
+
+
 @dataclass
 class _Signals:
     terms: list[str]
@@ -144,6 +184,7 @@ def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSett
         # unknown Hangul word NNP, and a transliteration ("호스티드" for "Hosted") is a
         # paraphrase, not a new topic. Such words still count towards the missing share.
         named = [x for x in missing if _is_distinctive(x)]
+    named += other_numbered(undated, store)
     # A name the corpus has, but none of the passages we would answer from mention: the
     # notes touch it somewhere in passing, and the answer would be about something else.
     shown = " ".join(

@@ -1,0 +1,127 @@
+"""The corpus's own bilingual glossary, so an English question finds Korean notes.
+
+Korean technical notes gloss their terms: "조건 변수(Condition Variable)", "가시성(Visibility)",
+"Reconciliation(재조정)". Those pairs are learned from the corpus itself (no dictionary ships
+offline, and e5-small's word-level cross-lingual neighbours are noise: "thread" lands on
+"실행", "상황"). An English question that uses a glossed term then also searches with the
+Korean words the student wrote, which BM25 can match; the notes' own English tokens still
+count as before.
+
+Only pairs whose Korean side is nouns (Kiwi) are kept: "WAS에 요청을 하는 역할(Reverse Proxy)"
+glosses the whole clause, not the noun before the parenthesis.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import snowballstemmer
+
+from rag.config import GlossarySettings
+from rag.index.store import ChunkStore
+from rag.text import morphemes, normalize, tokenize
+from rag.text.wordlists import ENGLISH_STOPWORDS
+
+_PAREN = re.compile(r"\(\s*([^()\n]{1,60}?)\s*[,)]")
+_HANGUL_TAIL = re.compile(r"([가-힣]+(?: [가-힣]+){0,3})\s?$")
+_LATIN_TAIL = re.compile(r"([A-Za-z][A-Za-z0-9.+#\-]*(?: [A-Za-z][A-Za-z0-9.+#\-]*){0,3})\s?$")
+_HANGUL_ALL = re.compile(r"[가-힣]+(?: [가-힣]+){0,3}")
+_LATIN_ALL = re.compile(r"[A-Za-z][A-Za-z0-9.+#\-]*(?: [A-Za-z][A-Za-z0-9.+#\-]*){0,3}")
+_NOUNS = frozenset({"NNG", "NNP", "XR", "SH", "NNB", "SN", "XSN"})
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """English phrase (lower-case words) -> the Korean BM25 tokens the notes gloss it with."""
+
+    korean_of: dict[tuple[str, ...], tuple[str, ...]]
+
+    def expand(self, question: str, max_tokens: int) -> list[str]:
+        """Korean tokens for the glossed English phrases ``question`` contains, longest
+        phrases first (a phrase's own words are not looked up again)."""
+        words = _stems(re.findall(r"[A-Za-z][A-Za-z0-9.+#\-]*", question))
+        out: list[str] = []
+        i = 0
+        while i < len(words) and len(out) < max_tokens:
+            for n in range(min(4, len(words) - i), 0, -1):
+                phrase = tuple(words[i : i + n])
+                if phrase in self.korean_of:
+                    out.extend(t for t in self.korean_of[phrase] if t not in out)
+                    i += n
+                    break
+            else:
+                i += 1
+        return out[:max_tokens]
+
+
+def _korean_nouns(words: str, keep: int) -> tuple[str, ...] | None:
+    """The last ``keep`` Hangul words of ``words`` as BM25 tokens, if they are all nouns."""
+    tail = " ".join(words.split()[-keep:])
+    tagged = morphemes(tail)
+    if not tagged or any(tag not in _NOUNS for _, tag in tagged):
+        return None
+    tokens = tuple(dict.fromkeys(tokenize(tail)))
+    return tokens or None
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    return snowballstemmer.stemmer("english")
+
+
+def _stems(words: list[str]) -> list[str]:
+    """Snowball stems, so "visible" in a question finds the notes' "(Visibility)"."""
+    return _stemmer().stemWords([w.lower() for w in words])
+
+
+def _english_key(phrase: str) -> tuple[str, ...] | None:
+    words = phrase.split()
+    if all(w.lower() in ENGLISH_STOPWORDS for w in words) or all(len(w) < 3 for w in words):
+        return None
+    return tuple(_stems(words))
+
+
+def learn_glossary(texts: list[str], tuning: GlossarySettings) -> Glossary:
+    pairs: Counter[tuple[tuple[str, ...], tuple[str, ...]]] = Counter()
+    for text in texts:
+        text = normalize(text)
+        for paren in _PAREN.finditer(text):
+            inside = paren.group(1)
+            # 60 characters before the parenthesis hold the glossed words; a regex anchored
+            # there stays linear on long lines.
+            before = text[max(0, paren.start() - 60) : paren.start()]
+            if _LATIN_ALL.fullmatch(inside) and (ko := _HANGUL_TAIL.search(before)):
+                # "조건 변수(Condition Variable)": as many Korean words as English ones, at
+                # most ("그리고 네트워크 분할 허용 오차(Partition Tolerance)" glosses two).
+                key = _english_key(inside)
+                korean = ko.group(1)
+                keep = min(len(korean.split()), len(key or ()))
+                tokens = _korean_nouns(korean, keep) if key else None
+            elif _HANGUL_ALL.fullmatch(inside) and (en := _LATIN_TAIL.search(before)):
+                # "Dirty Checking(변경 감지)"
+                key = _english_key(en.group(1))
+                tokens = _korean_nouns(inside, len(inside.split())) if key else None
+            else:
+                continue
+            if key and tokens:
+                pairs[(key, tokens)] += 1
+    by_phrase: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for (key, tokens), _count in pairs.most_common():
+        merged = by_phrase[key]
+        if len(merged) >= tuning.max_tokens_per_term:
+            continue
+        merged.extend(t for t in tokens if t not in merged and t not in key)
+    return Glossary({k: tuple(v[: tuning.max_tokens_per_term]) for k, v in by_phrase.items() if v})
+
+
+def glossary_of(store: ChunkStore, tuning: GlossarySettings) -> Glossary:
+    """The store's glossary, learned once per loaded store (from the notes' chunk texts)."""
+    key = ("glossary", tuning)
+    if key not in store.analysed:
+        texts = [d.page_content for d in store.docs if "(" in d.page_content]
+        store.analysed[key] = learn_glossary(texts, tuning)
+    return store.analysed[key]
