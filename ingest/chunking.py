@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from ingest.notes import Note, breadcrumb
-from ingest.sections import ORDINAL, Block, Section, is_label, parse_markdown
+from ingest.sections import FENCE, ORDINAL, Block, Section, is_label, parse_markdown
 from rag.config import IndexSettings
 from rag.text import split_sentences
 
@@ -74,23 +74,75 @@ def _hard_split(text: str, max_chars: int) -> list[str]:
     return [p[i : i + max_chars] for p in pieces for i in range(0, len(p), max_chars)]
 
 
+def _code_units(lines: list[str], lang: str, start: int, end: int, max_chars: int) -> list[_Unit]:
+    """A code block in pieces of about ``max_chars``, each fenced on its own (```lang ...
+    ```): a piece shown or retrieved alone still renders as code, and the prose after it
+    is not swallowed by an unclosed fence."""
+    opening, closing = f"```{lang}", "```"
+    frame = len(opening) + len(closing) + 2
+    units: list[_Unit] = []
+    current: list[str] = []
+    for line in lines:
+        if current and frame + sum(len(x) + 1 for x in current) + len(line) > max_chars:
+            units.append(_Unit("\n".join([opening, *current, closing]), start, end, code=True))
+            current = []
+        current.append(line)
+    if current or not units:
+        units.append(_Unit("\n".join([opening, *current, closing]), start, end, code=True))
+    return units
+
+
+def _line_units(
+    lines: list[str], start: int, end: int, max_chars: int, bullet: bool
+) -> list[_Unit]:
+    """Lines of text as sentence units (each a "- " list item when ``bullet``), with any
+    fenced code block among them (code nested in a list item) as code units."""
+    units: list[_Unit] = []
+    prose: list[str] = []
+
+    def flush() -> None:
+        for u in _sentences("\n".join(prose), start, end, max_chars):
+            text = f"- {u.text}" if bullet and not ORDINAL.match(u.text) else u.text
+            units.append(_Unit(text, u.start_line, u.end_line))
+        prose.clear()
+
+    i = 0
+    while i < len(lines):
+        opening = FENCE.match(lines[i])
+        if not opening:
+            prose.append(lines[i])
+            i += 1
+            continue
+        flush()
+        fence = opening.group(1)[0] * 3
+        j = i + 1
+        while j < len(lines) and lines[j].strip() != fence:
+            j += 1
+        units.extend(_code_units(lines[i + 1 : j], opening.group(2), start, end, max_chars))
+        i = j + 1
+    flush()
+    return units
+
+
 def _block_units(block: Block, max_chars: int) -> list[_Unit]:
-    if block.kind in {"code", "table"}:
+    if block.kind == "code":
+        lines = block.text.splitlines()
+        return _code_units(lines, block.info, block.start_line, block.end_line, max_chars)
+    if block.kind == "table":
         lines = block.text.splitlines()
         # A table row means nothing without its header: every piece of a long table repeats
         # the header row (and its |---| line), so a row retrieved alone still reads as a row.
-        header = lines[:2] if block.kind == "table" and len(lines) > 2 else []
+        header = lines[:2] if len(lines) > 2 else []
         rows = lines[len(header) :]
-        code = block.kind == "code"
         units, current = [], list(header)
         for line in rows:
             size = sum(len(x) + 1 for x in current) + len(line)
             if len(current) > len(header) and size > max_chars:
-                units.append(_Unit("\n".join(current), block.start_line, block.end_line, code))
+                units.append(_Unit("\n".join(current), block.start_line, block.end_line))
                 current = list(header)
             current.append(line)
         if len(current) > len(header) or not units:
-            units.append(_Unit("\n".join(current), block.start_line, block.end_line, code))
+            units.append(_Unit("\n".join(current), block.start_line, block.end_line))
         return units
     if block.kind == "links":
         return [
@@ -98,10 +150,8 @@ def _block_units(block: Block, max_chars: int) -> list[_Unit]:
             for line in block.text.splitlines()
         ]
     if block.kind == "item":
-        return [
-            _Unit(u.text if ORDINAL.match(u.text) else f"- {u.text}", u.start_line, u.end_line)
-            for u in _sentences(block.text, block.start_line, block.end_line, max_chars)
-        ]
+        lines = block.text.splitlines()
+        return _line_units(lines, block.start_line, block.end_line, max_chars, bullet=True)
     return _sentences(block.text, block.start_line, block.end_line, max_chars)
 
 
@@ -113,9 +163,9 @@ def _groups(sections: Iterable[Section], path_of, max_chars: int) -> list[_Group
         for block in section.blocks:
             if block.kind == "item" and is_label(block.label):
                 plain = None
-                units = []
-                for child in block.children:
-                    units.extend(_sentences(child, block.start_line, block.end_line, max_chars))
+                units = _line_units(
+                    block.children, block.start_line, block.end_line, max_chars, bullet=False
+                )
                 groups.append(_Group((*path, block.label), units))
                 continue
             if plain is None:

@@ -19,7 +19,8 @@ class IngestReport:
     fetched: int = 0
     cached: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
-    added: int = 0
+    added: int = 0  # chunks embedded by this run
+    vectors_reused: int = 0  # a rebuild's chunks whose vector was taken over (same text)
     deleted: int = 0
     unchanged: int = 0
     total: int = 0
@@ -39,6 +40,7 @@ class IngestReport:
             "references": {"fetched": self.fetched, "cached": self.cached, "failed": self.failed},
             "chunks": {
                 "added": self.added,
+                "vectors_reused": self.vectors_reused,
                 "deleted": self.deleted,
                 "unchanged": self.unchanged,
                 "total": self.total,

@@ -41,6 +41,8 @@ _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?=\S)(.+?)(?<=\S)\1\s*$")
 _BULLET = re.compile(r"^\s*[-*+]\s+(?:\[[ xX]\]\s+)?")
 # An ordered item keeps its number in the text ("2. 캐시 확인": the order is content); only
 # a label (a sub-heading) drops it.
+# A code fence's opening line: ``` or ~~~ (3 or more), then its info string ("jsx").
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^`\s]*)")
 ORDINAL = re.compile(r"^\s*\d{1,9}[.)]\s+(?:\[[ xX]\]\s+)?")
 # "날짜: 2025-02-20 🤒 (comment)", "날짜: 2025 06-05", "날짜: " (blank): a date line, whatever
 # follows; the digits are read loosely.
@@ -81,6 +83,7 @@ class Block:
     # children's sentences need it as their subject.
     label: str = ""
     children: list[str] = field(default_factory=list)
+    info: str = ""  # a code block's language ("jsx"), from its fence
 
 
 @dataclass
@@ -145,14 +148,40 @@ class ParsedMarkdown:
 _ONLY_LINK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[^\]]*\]\([^)]*\)\s*$")
 
 
+def _item_lines(lines: list[str]) -> list[str]:
+    """An item's lines cleaned as text, except a fenced code block inside it, which keeps its
+    lines as written (dedented to its fence, blank lines kept): cleaning would strip code's
+    indentation and its ``*`` and ``_``, and each line would become a bullet of its own."""
+    out: list[str] = []
+    fence: str | None = None
+    indent = 0
+    for line in lines:
+        opening = FENCE.match(line)
+        if fence is None and opening:
+            fence, indent = opening.group(1)[0] * 3, len(line) - len(line.lstrip())
+            out.append(line.strip())
+        elif fence is not None:
+            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                out.append(fence)
+                fence = None
+            else:
+                out.append(line[min(indent, len(line) - len(line.lstrip())) :].rstrip())
+        elif line.strip() and not _WRAPPER_TAG.match(line):
+            cleaned = clean_inline(_BULLET.sub("", line))
+            if cleaned:
+                out.append(cleaned)
+    if fence is not None:
+        out.append(fence)  # an unclosed fence ends with its item
+    return out
+
+
 def _item_block(lines: list[str], start: int, end: int) -> Block:
     raw = [ln for ln in lines[start:end] if ln.strip() and not _WRAPPER_TAG.match(ln)]
     if raw and all(_ONLY_LINK.match(ln) for ln in raw):
         # A reading list: anchor texts, not statements; useful to search, poor to answer from.
         text = "\n".join(clean_inline(ORDINAL.sub("", _BULLET.sub("", ln))) for ln in raw)
         return Block("links", text, start + 1, end)
-    cleaned = [clean_inline(_BULLET.sub("", ln)) for ln in raw]
-    cleaned = [c for c in cleaned if c]
+    cleaned = _item_lines(lines[start:end])
     children = cleaned[1:]
     label = cleaned[0] if cleaned else ""
     if children:
@@ -216,7 +245,10 @@ def parse_markdown(text: str) -> ParsedMarkdown:
         if tok.type in ("fence", "code_block"):
             code = tok.content.rstrip()
             if code:
-                current().blocks.append(Block("code", normalize_code(code), start + 1, end))
+                lang = (tok.info or "").split()[0] if (tok.info or "").strip() else ""
+                current().blocks.append(
+                    Block("code", normalize_code(code), start + 1, end, info=lang)
+                )
             i += 1
             continue
         if tok.type in ("paragraph_open", "blockquote_open", "table_open", "html_block"):

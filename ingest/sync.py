@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.documents import Document
 from tqdm import tqdm
 
@@ -170,21 +171,38 @@ def _eta(done: int, total: int, started: float) -> str:
     )
 
 
+def _reusable_vectors(committed: ChunkStore | None, embedding: str) -> dict[str, bytes]:
+    """The vectors a rebuild may take over from the store it replaces: same model, and the
+    chunk text is the same, so its vector is too. A new chunking version usually changes a
+    few chunks; without this, it re-embedded a year of notes (an hour at 37k chunks)."""
+    if committed is None or committed.path is None:
+        return {}
+    if committed.manifest.get("embedding") != embedding:
+        return {}
+    with contextlib.closing(storedb.connect(committed.path, readonly=True)) as db:
+        return storedb.vectors_by_text(db)
+
+
 def _embed_pending(
     db: Any, vectorstore: Any, by_id: dict[str, Document], batch: int, progress: bool,
-    say: Progress, with_records: bool = False,
-) -> int:
+    say: Progress, with_records: bool = False, reuse: dict[str, bytes] | None = None,
+) -> tuple[int, int]:
     """Embed every committed chunk that has no vector yet, a batch at a time, marking each
     batch in the store as it lands; returns how many were embedded. ``with_records``
     (shared mode): each vector carries its chunk's whole record, so other processes can
-    derive their store from the server."""
+    derive their store from the server. ``reuse`` (text -> vector bytes): vectors taken
+    over without embedding. Returns (embedded, reused)."""
     pending = storedb.pending_ids(db)
     already = _existing(vectorstore, pending)
     if already:
         storedb.mark_embedded(db, sorted(already), storedb.get_meta(db, "embed_progress", {}))
     todo = [cid for cid in pending if cid not in already and cid in by_id]
+    reuse = reuse or {}
+    # Reused vectors first: they cost a copy, so most of a rebuild is ready at once.
+    todo.sort(key=lambda c: by_id[c].page_content not in reuse)
     total, _ = storedb.counts(db)
     base = total - len(todo)
+    reused = 0
     bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress)
     started = time.perf_counter()
     for i in range(0, len(todo), batch):
@@ -201,7 +219,11 @@ def _embed_pending(
             ]
         ids = [d.metadata["chunk_id"] for d in part]
         texts = [d.page_content for d in part]
-        vectors = vectorstore.embeddings.embed_documents(texts)
+        if all(t in reuse for t in texts):
+            vectors = [np.frombuffer(reuse[t], dtype=np.float32).tolist() for t in texts]
+            reused += len(texts)
+        else:
+            vectors = vectorstore.embeddings.embed_documents(texts)
         # Straight to the collection (what langchain-chroma's add_documents does after
         # embedding), so the same vectors are also kept in the store for exact search.
         vectorstore._collection.upsert(
@@ -225,7 +247,7 @@ def _embed_pending(
             0.3 + 0.68 * done / max(1, len(todo)),
         )
     bar.close()
-    return len(todo)
+    return len(todo) - reused, reused
 
 
 def _copy_vectors(db: Any, vectorstore: Any) -> int:
@@ -345,8 +367,16 @@ def sync_index(
             by_id = {d.metadata["chunk_id"]: d for d in docs}
             _copy_vectors(db, vectorstore)
             if embed or target.staged:  # a rebuild is only switched in with every vector
-                report.added = _embed_pending(
-                    db, vectorstore, by_id, batch, progress, say, bool(settings.chroma_url)
+                # An automatic rebuild (a new chunking version) takes over unchanged chunks'
+                # vectors; one the student asks for (--rebuild) starts from nothing.
+                reuse = (
+                    _reusable_vectors(committed, report.embedding)
+                    if target.staged and not rebuild
+                    else {}
+                )
+                report.added, report.vectors_reused = _embed_pending(
+                    db, vectorstore, by_id, batch, progress, say, bool(settings.chroma_url),
+                    reuse,
                 )
             report.timings["embed"] = time.perf_counter() - t0
 

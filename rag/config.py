@@ -16,8 +16,9 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# Bump when chunk text or metadata change shape: an index built by another version is rebuilt.
-CHUNKING_VERSION = "8"
+# Bump when chunk text or metadata change shape: an index built by another version is rebuilt
+# (unchanged chunks keep their vectors). 9: code pieces fenced, code in list items kept whole.
+CHUNKING_VERSION = "9"
 RETRIEVERS = ("hybrid", "dense", "bm25")  # TIL_RETRIEVER / --retriever
 FUSIONS = ("convex", "rrf")  # TIL_FUSION: how hybrid mode fuses BM25 and dense
 

@@ -38,3 +38,17 @@ def test_a_key_row_is_not_bolded_out_of_its_table() -> None:
     header = lines.index("| 장점 | 단점 |")
     assert lines[header - 1] == "" and lines[header + 1] == "| --- | --- |"
     assert "**하나의 코드베이스에서 관리**" in text  # prose keys are still marked
+
+
+def test_code_in_a_passage_is_never_bolded_and_its_fence_closes() -> None:
+    body = "파이버 객체의 연결이다.\n```js\nthis.alternate = null; // 현재와 작업 중인 트리\n```"
+    doc = Document(
+        f"파이버\n{body}",
+        metadata={"chunk_id": "c", "source": "n.md", "section": "파이버", "kind": "note"},
+    )
+    key = ["this.alternate = null; // 현재와 작업 중인 트리", "파이버 객체의 연결이다."]
+    text, _ = extractive_answer([Passage([doc], doc, body, key)], AnswerSettings())
+    assert "**this.alternate" not in text  # "**" in code is shown as written
+    assert "**파이버 객체의 연결이다.**" in text
+    lines = text.split("\n")
+    assert lines[-1] == "[1]" and lines[-3] == "```"  # "``` [1]" would not close the fence

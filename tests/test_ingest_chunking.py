@@ -204,3 +204,40 @@ def test_ordered_numbers_and_code_spans_are_kept_as_written(tmp_path: Path) -> N
     assert "**kwargs" in joined and "*args" in joined
     # A numbered label is a sub-heading without its number.
     assert any(d.metadata["section"].endswith("배포 순서 > 확인 단계") for d in docs)
+
+
+def _fenced_blocks_close(text: str) -> bool:
+    fences = [line for line in text.splitlines() if line.lstrip().startswith("```")]
+    return len(fences) % 2 == 0
+
+
+def test_code_in_a_list_item_stays_one_fenced_block(tmp_path: Path) -> None:
+    """Seen on the real journal: a code block nested in a list item became one "- " bullet per
+    line, its indentation and fences broken, and the chat showed empty code boxes."""
+    text = (
+        "# 훅\n\n## 파이버\n\n- memoizedState는 아래와 같다.\n  ```jsx\n  fiber.memoizedState = {\n"
+        "    memoizedState: 0,  // 첫 번째 값\n\n    next: null\n  }\n  ```\n"
+        "- 훅 목록의 시작점이다.\n"
+    )
+    docs = chunk_note(parse_note(write_note(tmp_path, "2025-07-27.md", text), tmp_path))
+    joined = "\n".join(d.page_content for d in docs)
+    assert "```jsx\nfiber.memoizedState = {\n  memoizedState: 0,  // 첫 번째 값\n" in joined
+    assert "\n\n  next: null\n}\n```" in joined  # blank line and indentation kept
+    assert "- ```" not in joined and "- fiber" not in joined
+    assert "- memoizedState는 아래와 같다." in joined and "- 훅 목록의 시작점이다." in joined
+
+
+def test_every_piece_of_a_long_code_block_is_fenced(tmp_path: Path) -> None:
+    code = "\n".join(f"  this.field{i} = null; // 필드 {i} 설명" for i in range(60))
+    text = (
+        f"# 노트\n\n## 파이버\n\n```js\nfunction FiberNode() {{\n{code}\n}}\n```\n\n"
+        "설명 문장이다.\n"
+    )
+    docs = chunk_note(parse_note(write_note(tmp_path, "n.md", text), tmp_path))
+    pieces = [d for d in docs if "this.field" in d.page_content]
+    assert len(pieces) >= 3
+    for doc in pieces:
+        assert _fenced_blocks_close(doc.page_content), doc.page_content
+        assert "```js\n" in doc.page_content
+    joined = "\n".join(d.page_content for d in docs)
+    assert all(f"this.field{i} = null;" in joined for i in range(60))  # nothing lost

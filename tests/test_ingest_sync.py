@@ -283,3 +283,29 @@ def test_unchanged_note_files_are_not_read_again(tmp_path: Path) -> None:
     store = ChunkStore.load(settings.index_dir)
     assert store is not None and "만료 시간" in store.lower_text
     assert len(store.docs) == first.total
+
+
+def test_a_new_chunking_version_reuses_the_vectors_of_unchanged_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade that changes how notes are chunked rebuilds the index, but a chunk whose
+    text is unchanged keeps its vector: only the changed chunks are embedded again."""
+    import ingest.sync
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED_NOTE, corpus / SEED_NOTE.name)
+    settings = offline_settings(tmp_path, corpus)
+    first = sync_index(settings)
+    before = _answers(settings)
+    monkeypatch.setattr(ingest.sync, "CHUNKING_VERSION", "next")
+    upgraded = sync_index(settings)
+    assert upgraded.rebuilt and "chunking" in upgraded.rebuild_reason
+    assert (upgraded.added, upgraded.vectors_reused) == (0, first.total)
+    assert _answers(settings) == before
+    store = ChunkStore.load(settings.index_dir)
+    assert store is not None and store.manifest["chunking"] == "next"
+    assert store.dense_progress() == (first.total, 0)
+    # Asked for explicitly, a rebuild embeds everything again.
+    again = sync_index(settings, rebuild=True)
+    assert (again.added, again.vectors_reused) == (first.total, 0)

@@ -3,6 +3,7 @@ prompts and checks are in :mod:`rag.answer.llm`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -23,13 +24,42 @@ _REFUSAL_DETAIL = {
 }
 
 
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
+def _code_lines(text: str) -> set[int]:
+    """Indexes of the lines of ``text`` inside fenced code blocks, fences included."""
+    inside, lines = False, set()
+    for i, line in enumerate(text.split("\n")):
+        fence = bool(_FENCE.match(line))
+        if inside or fence:
+            lines.add(i)
+        if fence:
+            inside = not inside
+    return lines
+
+
 def _bold(text: str, sentences: list[str]) -> str:
+    code = _code_lines(text)
+    lines = text.split("\n")
     for sentence in sentences:
         if sentence.lstrip().startswith("|"):
             continue  # a table row: bold markers would take it out of its table
-        if len(sentence) >= 8 and sentence in text and f"**{sentence}**" not in text:
-            text = text.replace(sentence, f"**{sentence}**", 1)
-    return text
+        if len(sentence) < 8 or f"**{sentence}**" in text:
+            continue
+        # In code, "**" would be shown as written, not as emphasis.
+        for i, line in enumerate(lines):
+            if i not in code and sentence in line:
+                lines[i] = line.replace(sentence, f"**{sentence}**", 1)
+                break
+    return "\n".join(lines)
+
+
+def _ends_in_block(text: str) -> bool:
+    """The text ends with a table row or a closing fence: ``[n]`` needs a line of its own
+    (in a row it would be another cell; after a fence the fence would not close)."""
+    last = text.rstrip().split("\n")[-1].lstrip()
+    return last.startswith("|") or bool(_FENCE.match(last))
 
 
 def _table_breaks(text: str) -> str:
@@ -57,8 +87,7 @@ def extractive_answer(
             citation_for(passage.hit, n, snippet=passage.text, limit=tuning.snippet_chars)
         )
         label = passage.hit.metadata.get("section") or passage.hit.metadata.get("title", "")
-        # After a table the marker goes on its own line: in a row it would be another cell.
-        gap = "\n\n" if text.rstrip().split("\n")[-1].lstrip().startswith("|") else " "
+        gap = "\n\n" if _ends_in_block(text) else " "
         parts.append(f"**{label}**\n{text}{gap}[{n}]")
     return "\n\n".join(parts), citations
 

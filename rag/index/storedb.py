@@ -212,6 +212,11 @@ def read_vectors(
     return out
 
 
+def vectors_by_text(db: sqlite3.Connection) -> dict[str, bytes]:
+    """Each embedded chunk text's vector copy: what a rebuild with the same model can reuse."""
+    return dict(db.execute("SELECT text, vector FROM chunks WHERE vector IS NOT NULL"))
+
+
 def pending_count(db: sqlite3.Connection) -> int:
     """Chunks still without a vector (the partial index makes this cheap at any size)."""
     return int(db.execute("SELECT count(*) FROM chunks WHERE embedded = 0").fetchone()[0])
