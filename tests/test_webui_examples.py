@@ -10,7 +10,12 @@ from langchain_core.documents import Document
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.index.store import ChunkStore
-from webui.examples import comparison_question, example_questions, topic_question
+from webui.examples import (
+    comparison_question,
+    example_questions,
+    is_topic_heading,
+    topic_question,
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +44,17 @@ def test_topic_questions_use_the_right_particle() -> None:
         "가상 머신(Virtual Machine)이란 무엇인가요?"
     )
     assert topic_question("Docker") == "Docker에 대해 설명해 주세요."
+    # Seen on the real journal: numbering, aspects of a topic, headings that ask themselves.
+    assert topic_question("1. 가상 DOM의 탄생 배경") == "가상 DOM의 탄생 배경이란 무엇인가요?"
+    assert topic_question("3-8. CPU 스케줄링") == "CPU 스케줄링이란 무엇인가요?"
+    assert topic_question("여러 작업을 수행하는 방법") == "여러 작업을 수행하는 방법은 무엇인가요?"
+    assert topic_question("웹 서버의 역할") == "웹 서버의 역할은 무엇인가요?"
+    assert topic_question("📌 재귀 문제") == "재귀 문제란 무엇인가요?"
+    assert topic_question("[격리 수준의 문제들]") == "격리 수준의 문제들이란 무엇인가요?"
+    assert topic_question("결론 ⇒ Tailwind css") == "결론 ⇒ Tailwind css에 대해 설명해 주세요."
+    assert not is_topic_heading("제로 런타임 CSS란이 무엇인지와 장, 단점")
+    assert not is_topic_heading("그래서 타입스크립트 왜 쓰는데")
+    assert is_topic_heading("조건 변수(Condition Variable)")
     assert comparison_question("가상 머신(VM)", "컨테이너(Container)") == (
         "가상 머신과 컨테이너의 차이는 무엇인가요?"
     )

@@ -30,6 +30,18 @@ _HANGUL = re.compile(r"[가-힣]")
 _COMPARE_CUE = re.compile(r"비해|달리|차이|보다|반면|대신|versus|\bvs\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?다])\s+|\n")
 MAX_HEADING_CHARS = 40  # longer "headings" are sentences set in bold, not topic names
+# A heading that asks something itself ("…이 무엇인지와 장, 단점", "왜 쓰는데") is a question
+# already: "…란 무엇인가요?" after it reads as nonsense.
+_ASKS = re.compile(r"무엇|뭘까|뭔가|왜|어떻게|언제|어디|누가|인지(?:와|\b|$)|는지(?:와|\b|$)|할까")
+# Emoji and arrows a heading starts with ("📌 ", "결론 ⇒ " keeps its words, loses nothing).
+_DECORATION = re.compile(r"^[^\w\[(]+")
+# Section numbering the student typed ("1. ", "3-8. ", "2) ", "(1) "): not part of the name.
+_NUMBERING = re.compile(r"^\s*(?:\(?\d+(?:[-.]\d+)*[.)]|\(\d+\))\s+")
+# A heading that ends in such a noun names an aspect of a topic ("…를 수행하는 방법"): asked
+# with 은/는 ("방법은 무엇인가요?"), not defined with 이란 ("방법이란 무엇인가요?").
+_ASPECT = re.compile(
+    r"(?:방법|이유|원리|과정|순서|특징|장점|단점|장단점|차이|차이점|역할|종류|구조|동작)$"
+)
 
 
 class Topic(NamedTuple):
@@ -44,7 +56,7 @@ def is_topic_heading(label: str, template: frozenset[str] = frozenset()) -> bool
     key = compact(label)
     if not key or len(label) > MAX_HEADING_CHARS or key in GENERIC_HEADINGS:
         return False
-    if is_structural(label, template) or label.rstrip().endswith("?"):
+    if is_structural(label, template) or label.rstrip().endswith("?") or _ASKS.search(label):
         return False
     if _GENERIC_PREFIX.match(key) or key.isdigit():
         return False
@@ -58,9 +70,16 @@ def _last_hangul(text: str) -> str | None:
 
 def topic_question(label: str) -> str:
     """A natural question about a heading: ``하이퍼바이저(Hypervisor)란 무엇인가요?``."""
+    label = _NUMBERING.sub("", _DECORATION.sub("", label)).strip()
+    if label.startswith("[") and label.endswith("]"):
+        label = label[1:-1].strip()
     last = _last_hangul(label)
-    if last is None:  # a Latin-only heading: pick a phrasing that needs no particle
+    if last is None or re.search(r"[A-Za-z0-9]$", short_name(label)):
+        # Latin at the end ("Tailwind css"): the particle would follow how it is read, so
+        # pick a phrasing that needs none.
         return f"{label}에 대해 설명해 주세요."
+    if _ASPECT.search(label):
+        return f"{label}{'은' if has_batchim(last) else '는'} 무엇인가요?"
     return f"{label}{'이란' if has_batchim(last) else '란'} 무엇인가요?"
 
 
