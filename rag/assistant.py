@@ -13,6 +13,7 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from rag.answer.compose import extractive_answer, refusal_answer, stream_text
@@ -161,7 +162,7 @@ class Assistant:
             dates=dates,
             template=template_of(store or self.store, self.settings.structure),
             glossary=(
-                glossary_of(store or self.store, self.settings.glossary)
+                partial(glossary_of, store or self.store, self.settings.glossary)
                 if self.settings.glossary.enabled
                 else None
             ),

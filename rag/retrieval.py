@@ -130,8 +130,9 @@ class HybridRetriever(BaseRetriever):
     # Only chunks of notes (and their references) of these dates; empty means all.
     dates: frozenset[str] = frozenset()
     # The corpus's own glossary (rag.glossary): an English question also searches with the
-    # Korean words the notes gloss its terms with.
-    glossary: Glossary | None = None
+    # Korean words the notes gloss its terms with. Called only for an English question, so a
+    # store reloaded after a re-index learns it when one is asked, not on every first question.
+    glossary: Callable[[], Glossary] | None = None
     glossary_tokens: int = 12
     reranker: Reranker | None = None
 
@@ -251,7 +252,7 @@ class HybridRetriever(BaseRetriever):
         tokens = tokenize(query) if use_bm25 else []
         glossed: list[str] = []
         if self.glossary is not None and not _HANGUL.search(query):
-            glossed = self.glossary.expand(query, self.glossary_tokens)
+            glossed = self.glossary().expand(query, self.glossary_tokens)
             if tokens:
                 tokens += glossed
         bm25 = self._bm25(tokens)

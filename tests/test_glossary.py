@@ -57,7 +57,7 @@ def test_an_english_question_finds_the_korean_section_through_the_gloss() -> Non
     plain = HybridRetriever(store=store, mode="bm25")
     assert "Volatile" not in [h.doc.metadata["section"] for h in plain.rank(question)]
     glossary = learn_glossary([d.page_content for d in docs], GlossarySettings())
-    glossed = HybridRetriever(store=store, mode="bm25", glossary=glossary)
+    glossed = HybridRetriever(store=store, mode="bm25", glossary=lambda: glossary)
     assert "Volatile" in [h.doc.metadata["section"] for h in glossed.rank(question)[:2]]
     # Korean questions are left as they are.
     assert glossed.rank("가시성은?")[0].doc.metadata["section"] == "Volatile"
