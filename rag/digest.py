@@ -75,9 +75,9 @@ def day_items(
     topical: list[DigestItem] = []
     fallback: list[DigestItem] = []
     seen: set[str] = set()
-    for (_source, section), docs in store.sections.items():
+    for (_source, section), docs in store.sections_by_date.get(day, []):
         first = docs[0]
-        if first.metadata.get("kind") != "note" or first.metadata.get("date") != day:
+        if first.metadata.get("kind") != "note":
             continue
         label = topic_of(section, template)
         sentence = _key_sentence(docs, tuning.sentence_chars)

@@ -89,7 +89,8 @@ def text_has(text: str, term: str) -> bool:
 
 def corpus_has(store: ChunkStore, term: str) -> bool:
     """In the notes or pages, also written with other spacing ("제2정규형" is "제 2 정규형")."""
-    if term in store.vocabulary or text_has(store.lower_text, term):
+    words = store.lower_text if re.search(r"\s", term) else store.word_text
+    if term in store.vocabulary or text_has(words, term):
         return True
     key = compact(term)
     return len(key) >= 3 and bool(re.search(r"[가-힣]", key)) and key in store.compact_text
@@ -140,16 +141,23 @@ def other_numbered(question: str, store: ChunkStore) -> list[str]:
         name = "".join(pieces)
         if len(name) < 2 or max(len(p) for p in pieces) < 2 and len(pieces) < 2:
             continue
-        if f"{num}{name}" in store.compact_text:
+        text = store.compact_text
+        if f"{num}{name}" in text:
             continue
-        numbers = re.findall(rf"(?<![\d.])(\d+){re.escape(name)}", store.compact_text)
-        if any(n != num for n in numbers):
+        # The name's occurrences, each with the number before it: a literal search, which
+        # is fast where a pattern starting with digits tried every position (36 ms at 37k).
+        numbers = (
+            _NUMBER_BEFORE.search(text, max(0, m.start() - 12), m.start())
+            for m in re.finditer(re.escape(name), text)
+        )
+        if any(n is not None and n.group(1) != num for n in numbers):
             # As the question wrote it ("2차 캐시"), for the refusal's wording.
             written = re.search(r"\s*".join(map(re.escape, num + name)), question)
             out.append(written.group(0) if written else f"{num}{name}")
     return out
 
 
+_NUMBER_BEFORE = re.compile(r"(?<![\d.])(\d+)$")
 _PIECE_TAGS = frozenset({"NNB", "NNG", "NNP", "XSN"})
 
 
