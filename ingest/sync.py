@@ -343,8 +343,9 @@ def sync_index(
         previous = target.previous
         docs = _keep_unreadable(committed, docs, keep_sources, status)
 
-        labels = [d.metadata["section"] for d in docs] + [d.metadata["title"] for d in docs]
-        user_words = term_candidates(labels)
+        # Distinct labels: 37k chunks share a few thousand (0.4 s of a one-line edit before).
+        labels = {d.metadata["section"] for d in docs} | {d.metadata["title"] for d in docs}
+        user_words = term_candidates(sorted(labels))
         add_user_words(user_words)
         # Unchanged chunks keep their rows only if the dictionary their tokens were made with
         # is the same; a new term changes how every chunk that mentions it splits.

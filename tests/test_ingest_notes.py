@@ -27,3 +27,21 @@ def test_hidden_folders_skipped(tmp_path: Path) -> None:
         "a.md",
         "sub/b.md",
     ]
+
+
+def test_only_files_reached_without_leaving_the_corpus_are_inside(tmp_path: Path) -> None:
+    from ingest.notes import outside_corpus
+
+    corpus = tmp_path / "corpus"
+    note = write_note(corpus, "sub/a.md", "# a\n")
+    secret = write_note(tmp_path, "secret.md", "# secret\n")
+    (corpus / "link.md").symlink_to(secret)
+    (corpus / "dir").symlink_to(tmp_path)
+    inner = write_note(corpus, "b.md", "# b\n")
+    (corpus / "inner-link.md").symlink_to(inner)
+    assert outside_corpus(note, corpus) == ""
+    assert outside_corpus(corpus / "inner-link.md", corpus) == ""  # a link that stays inside
+    assert outside_corpus(corpus / "link.md", corpus).startswith("links outside")
+    assert outside_corpus(corpus / "dir" / "secret.md", corpus).startswith("links outside")
+    # A lexical "..": below the corpus by its spelling only.
+    assert outside_corpus(corpus / ".." / "secret.md", corpus).startswith("links outside")

@@ -309,3 +309,20 @@ def test_a_new_chunking_version_reuses_the_vectors_of_unchanged_chunks(
     # Asked for explicitly, a rebuild embeds everything again.
     again = sync_index(settings, rebuild=True)
     assert (again.added, again.vectors_reused) == (first.total, 0)
+
+
+def test_a_run_that_changes_nothing_keeps_the_loaded_store(tmp_path: Path) -> None:
+    """A serving process keeps the store it loaded when a re-index changed nothing (at 37k
+    chunks a reload is over a second); an edit still gives a new one."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_note(corpus, "a.md", "# 메모\n\n## 캐시\n캐시는 자주 쓰는 데이터를 가까이 둔다.\n")
+    settings = offline_settings(tmp_path, corpus)
+    sync_index(settings)
+    loaded = ChunkStore.load(settings.index_dir)
+    sync_index(settings)
+    assert ChunkStore.load(settings.index_dir) is loaded
+    write_note(corpus, "a.md", "# 메모\n\n## 캐시\n캐시는 데이터를 가까이 둔다. 만료되면 지운다.\n")
+    sync_index(settings)
+    edited = ChunkStore.load(settings.index_dir)
+    assert edited is not loaded and edited is not None and "만료" in edited.lower_text

@@ -123,8 +123,11 @@ def write_changes(
 ) -> None:
     """One commit: drop ``remove`` (chunk ids), insert ``add``, renumber ``seq`` (each chunk's
     place in its note), store the manifest and ``meta`` and bump the generation. A chunk
-    removed and added again (new tokens, same text) keeps its vector and its mark."""
+    removed and added again (new tokens, same text) keeps its vector and its mark. A run that
+    changes no chunk and nothing in the manifest but its time stamps keeps the generation, so
+    serving processes keep the store they loaded (a reload is 1.3 s at 37k chunks)."""
     with transaction(db):
+        before = get_meta(db, "manifest", {}) or {}
         gone: dict[str, tuple[int, int, bytes | None]] = {}
         for cid in remove:
             sql = "SELECT rowid, embedded, vector FROM chunks WHERE id = ?"
@@ -151,14 +154,26 @@ def write_changes(
                 ),
             )
             lexical.add(db, [(int(cur.lastrowid or 0), row.analysis.tokens)])
+        changes_before = db.total_changes
         db.executemany(
             "UPDATE chunks SET seq = ? WHERE id = ? AND seq != ?",
             ((n, cid, n) for cid, n in seq.items()),
         )
+        renumbered = db.total_changes != changes_before
         set_meta(db, "manifest", manifest)
         for key, value in (meta or {}).items():
             set_meta(db, key, value)
-        set_meta(db, "generation", int(get_meta(db, "generation", 0)) + 1)
+        if gone or add or renumbered or _content(before) != _content(manifest):
+            set_meta(db, "generation", int(get_meta(db, "generation", 0)) + 1)
+
+
+def _content(manifest: dict[str, Any]) -> Any:
+    """A manifest without its time stamps ("indexed_at" at the top and per source)."""
+    sources = {
+        src: {k: v for k, v in row.items() if k != "indexed_at"}
+        for src, row in (manifest.get("sources") or {}).items()
+    }
+    return {**{k: v for k, v in manifest.items() if k != "indexed_at"}, "sources": sources}
 
 
 def pending_ids(db: sqlite3.Connection) -> list[str]:
@@ -235,7 +250,9 @@ def read_docs(db: sqlite3.Connection) -> tuple[list[Document], list[int]]:
     for rowid, cid, text, meta in db.execute(
         "SELECT rowid, id, text, metadata FROM chunks ORDER BY source, seq"
     ):
-        docs.append(Document(page_content=text, metadata=json.loads(meta), id=cid))
+        # Rows were validated when written: constructing without pydantic's validation
+        # halves a 37k-chunk load (0.67 of 1.3 s).
+        docs.append(Document.model_construct(page_content=text, metadata=json.loads(meta), id=cid))
         rowids.append(int(rowid))
     return docs, rowids
 
