@@ -71,14 +71,18 @@ def _no_link_below(path: Path, corpus_dir: Path) -> bool:
     """A regular file reached from the corpus folder through no symlink: inside, whatever the
     folder itself resolves to. Checking the few components under the corpus costs a third of
     resolving the whole path (2,001 notes: 0.49 s of a one-line edit's re-index)."""
-    try:
-        rel = path.relative_to(corpus_dir)
-    except ValueError:
+    root, full = os.fspath(corpus_dir).rstrip(os.sep), os.fspath(path)
+    if not full.startswith(root + os.sep):
         return False
-    if ".." in rel.parts:
-        return False  # relative_to is lexical: "corpus/../etc" is not below the corpus
-    steps = [corpus_dir.joinpath(*rel.parts[: i + 1]) for i in range(len(rel.parts))]
-    return not any(os.path.islink(p) for p in steps) and os.path.isfile(path)
+    parts = full[len(root) + 1 :].split(os.sep)
+    if ".." in parts:
+        return False  # below the corpus by its spelling only: "corpus/../etc"
+    step = root
+    for part in parts:
+        step = f"{step}{os.sep}{part}"
+        if os.path.islink(step):
+            return False
+    return os.path.isfile(full)
 
 
 def source_of(path: Path, corpus_dir: Path) -> str:

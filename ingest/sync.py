@@ -415,10 +415,12 @@ def sync_index(
             report.timings["embed"] = time.perf_counter() - t0
 
             t0 = time.perf_counter()
-            for i in range(0, len(stale), 1000):
-                vectorstore.delete(ids=stale[i : i + 1000])
-            with storedb.transaction(db):
-                storedb.set_meta(db, "stale_vectors", [])
+            batch_due = len(stale) >= settings.index.stale_delete_batch
+            if stale and (settings.chroma_url or target.staged or batch_due):
+                for i in range(0, len(stale), 1000):
+                    vectorstore.delete(ids=stale[i : i + 1000])
+                with storedb.transaction(db):
+                    storedb.set_meta(db, "stale_vectors", [])
         if target.staged:
             os.replace(target.path, index_dir / storedb.STORE_FILE)
         if settings.chroma_url and (embed or target.staged):

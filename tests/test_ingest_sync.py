@@ -3,6 +3,7 @@ killed ingest, the embedding backends."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 
 from ingest.sync import sync_index
 from rag.config import Settings
+from rag.index import storedb
 from rag.index.store import ChunkStore
 from rag.index.vectors import open_chroma_client
 from tests.notes_helpers import offline_settings, write_note
@@ -65,6 +67,12 @@ def test_incremental_edit_and_delete(tmp_path: Path) -> None:
     assert store is not None
     assert {d.metadata["source"] for d in store.docs} == {SEED_NOTE.name}
     collection = open_chroma_client(settings).get_collection(settings.collection)
+    # Removed chunks' vectors wait for a batch of deletes (each delete costs the same at any
+    # size); they are recorded, and never ranked: ranking reads the chunk store.
+    with contextlib.closing(storedb.connect(settings.index_dir / storedb.STORE_FILE)) as db:
+        waiting = storedb.get_meta(db, "stale_vectors", [])
+    assert waiting and collection.count() == len(store.docs) + len(waiting)
+    sync_index(settings.with_overrides(index={"stale_delete_batch": 1}))
     assert collection.count() == len(store.docs)
 
 
