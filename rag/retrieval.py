@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 # examples and configuration in Korean and English, or a code-like token in the question (a
 # dotted path, a call, a command-line flag). No tool or format names: those are one topic's.
 _HANGUL = re.compile("[가-힣]")
+# One worker: a question's BM25 beside its embedding (questions in parallel take turns).
+_LEXICAL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25")
 _CODE_QUESTION = re.compile(
     r"명령|커맨드|command|예제|예시|example|manifest|매니페스트|코드|code|스크립트|script|"
     r"문법|syntax|설정\s*파일|config|[a-z]+\.[a-z]+\.[a-z]+|\w+\(\)|(?:^|\s)--?[a-z][\w-]+",
@@ -255,11 +258,14 @@ class HybridRetriever(BaseRetriever):
             glossed = self.glossary().expand(query, self.glossary_tokens)
             if tokens:
                 tokens += glossed
-        bm25 = self._bm25(tokens)
+        # BM25 runs while the model embeds the question (both leave the GIL: SQLite and the
+        # model's C library), so a question costs about the larger of the two, not the sum.
+        lexical = _LEXICAL.submit(self._bm25, tokens) if use_dense and tokens else None
         # The glossed Korean words ride along in the embedded query too, as a gloss in
         # parentheses: e5-small matches "파이버" in a Korean note better than "Fiber" (dev).
         embedded = f"{query} ({' '.join(glossed)})" if glossed else query
         vector = self.embeddings.embed_query(embedded) if use_dense else []
+        bm25 = lexical.result() if lexical is not None else self._bm25(tokens)
         dense = self._dense(vector) if use_dense else []
         info: dict[str, _Scores] = {}
         for rank, (cid, score) in enumerate(bm25, start=1):

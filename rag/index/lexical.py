@@ -83,19 +83,19 @@ def search(
 
 def scores(
     db: sqlite3.Connection, tokens: Sequence[str], rowids: Sequence[int] | None = None
-) -> list[tuple[int, float]]:
+) -> dict[int, float]:
     """Every matching (rowid, BM25 score) for an OR of ``tokens``, only among ``rowids`` when
     given. One pass serves both the top of the list and the scores of the dense list's other
     candidates: at 37k chunks 5 ms, against 4 ms for the top 40 plus 8 ms for a second query
     restricted to the candidates' rowids."""
     if not tokens or (rowids is not None and not rowids):
-        return []
+        return {}
     sql = "SELECT rowid, -bm25(lexical) FROM lexical WHERE lexical MATCH ?"
     params: list = [_match(tokens)]
     if rowids is not None:
         sql += f" AND rowid IN ({','.join('?' * len(rowids))})"
         params.extend(rowids)
-    return [(int(r), float(s)) for r, s in db.execute(sql, params)]
+    return dict(db.execute(sql, params))
 
 
 def doc_freq(db: sqlite3.Connection, token: str) -> int:

@@ -202,7 +202,7 @@ class ChunkStore:
                 for _, docs in self.sections_by_date.get(day, [])
                 for d in docs
             ]
-        found = dict(self._query(lexical.scores, tokens, rowids))
+        found = self._query(lexical.scores, tokens, rowids)
         # One entry, replaced whole: concurrent questions at worst recompute.
         self.__dict__["_lexical_cache"] = (key, found)
         return found
@@ -216,10 +216,8 @@ class ChunkStore:
             return []
         found = self._lexical_scores(tokens, dates)
         index = self._index_of_rowid
-        best = heapq.nlargest(
-            limit, (kv for kv in found.items() if kv[0] in index), key=itemgetter(1)
-        )
-        return [(self.docs[index[r]].metadata["chunk_id"], score) for r, score in best]
+        best = heapq.nlargest(limit, found.items(), key=itemgetter(1))
+        return [(self.docs[index[r]].metadata["chunk_id"], s) for r, s in best if r in index]
 
     def bm25_scores(self, tokens: list[str], ids: list[str]) -> dict[str, float]:
         """BM25 scores of the given chunks (0 for a chunk sharing no token with the query).
