@@ -86,6 +86,8 @@ def _english_key(phrase: str) -> tuple[str, ...] | None:
 
 
 def learn_glossary(texts: list[str], tuning: GlossarySettings) -> Glossary:
+    """Every "한국어(English)" and "English(한국어)" pair in ``texts``; an English phrase glossed
+    several ways keeps the most frequent Korean tokens first."""
     pairs: Counter[tuple[tuple[str, ...], tuple[str, ...]]] = Counter()
     for text in texts:
         text = normalize(text)
