@@ -52,3 +52,13 @@ def test_code_in_a_passage_is_never_bolded_and_its_fence_closes() -> None:
     assert "**파이버 객체의 연결이다.**" in text
     lines = text.split("\n")
     assert lines[-1] == "[1]" and lines[-3] == "```"  # "``` [1]" would not close the fence
+
+
+def test_a_source_card_snippet_has_no_stray_fences() -> None:
+    body = "설명이다.\n```java\nclass Flag {}\n```"
+    doc = Document(
+        f"Volatile\n{body}",
+        metadata={"chunk_id": "c", "source": "n.md", "section": "Volatile", "kind": "note"},
+    )
+    _, citations = extractive_answer([Passage([doc], doc, body, [])], AnswerSettings())
+    assert citations[0].snippet == "설명이다.\nclass Flag {}"

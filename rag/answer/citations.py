@@ -52,6 +52,15 @@ class Citation:
         return asdict(self)
 
 
+_FENCE_LINE = re.compile(r"^\s*(?:`{3,}|~{3,})[^\n]*\n?", re.MULTILINE)
+
+
+def _without_fences(text: str) -> str:
+    """A source card prints its snippet as text: a code fence there is two stray lines of
+    backticks, and the limit would cut the block open anyway."""
+    return _FENCE_LINE.sub("", text).strip()
+
+
 def citation_for(
     doc: Document, n: int, snippet: str | None = None, limit: int = AnswerSettings.snippet_chars
 ) -> Citation:
@@ -64,7 +73,7 @@ def citation_for(
         title=meta.get("title", ""),
         section=meta.get("section", ""),
         url=meta.get("url", "") if meta.get("kind") == "reference" else "",
-        snippet=(snippet if snippet is not None else body)[:limit],
+        snippet=_without_fences(snippet if snippet is not None else body)[:limit],
         chunk_id=meta.get("chunk_id", ""),
         start_line=int(meta.get("start_line", 0) or 0),
         end_line=int(meta.get("end_line", 0) or 0),
