@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from ingest.notes import Note, breadcrumb
-from ingest.sections import FENCE, ORDINAL, Block, Section, is_label, parse_markdown
+from ingest.sections import ORDINAL, Block, Section, is_label, parse_markdown
 from rag.config import IndexSettings
-from rag.text import split_sentences
+from rag.text import CODE_FENCE, split_sentences
 
 SEPARATOR = " > "
 
@@ -108,7 +108,7 @@ def _line_units(
 
     i = 0
     while i < len(lines):
-        opening = FENCE.match(lines[i])
+        opening = CODE_FENCE.match(lines[i])
         if not opening:
             prose.append(lines[i])
             i += 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from rag.text import morphemes, normalize
+from rag.text import CODE_FENCE, morphemes, normalize
 
 # linkify: a bare URL in a note ("참고: https://...") is a link to fetch like [text](url);
 # inside code it stays code. Only URLs with a scheme: fuzzy matching would turn "socket.io"
@@ -41,8 +41,6 @@ _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?=\S)(.+?)(?<=\S)\1\s*$")
 _BULLET = re.compile(r"^\s*[-*+]\s+(?:\[[ xX]\]\s+)?")
 # An ordered item keeps its number in the text ("2. 캐시 확인": the order is content); only
 # a label (a sub-heading) drops it.
-# A code fence's opening line: ``` or ~~~ (3 or more), then its info string ("jsx").
-FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^`\s]*)")
 ORDINAL = re.compile(r"^\s*\d{1,9}[.)]\s+(?:\[[ xX]\]\s+)?")
 # "날짜: 2025-02-20 🤒 (comment)", "날짜: 2025 06-05", "날짜: " (blank): a date line, whatever
 # follows; the digits are read loosely.
@@ -156,7 +154,7 @@ def _item_lines(lines: list[str]) -> list[str]:
     fence: str | None = None
     indent = 0
     for line in lines:
-        opening = FENCE.match(line)
+        opening = CODE_FENCE.match(line)
         if fence is None and opening:
             fence, indent = opening.group(1)[0] * 3, len(line) - len(line.lstrip())
             out.append(line.strip())

@@ -96,6 +96,15 @@ class _Target:
     keep_collections: set[str]
 
 
+def _built_like(store: ChunkStore | None, embedding: str) -> bool:
+    """Made with this embedding model and chunking version: its chunks and vectors hold."""
+    return (
+        store is not None
+        and store.manifest.get("embedding") == embedding
+        and store.manifest.get("chunking") == CHUNKING_VERSION
+    )
+
+
 def _target(
     settings: Settings, report: IngestReport, rebuild: bool, committed: ChunkStore | None
 ) -> _Target:
@@ -107,12 +116,7 @@ def _target(
     from its file rather than embedding again. The first build writes the store directly, so
     lexical answers come as soon as the chunks are committed, before any vector."""
     index_dir = Path(settings.index_dir)
-    wanted = {"embedding": report.embedding, "chunking": CHUNKING_VERSION}
-
-    def matches(store: ChunkStore | None) -> bool:
-        return store is not None and all(store.manifest.get(k) == v for k, v in wanted.items())
-
-    if committed and not matches(committed):
+    if committed and not _built_like(committed, report.embedding):
         rebuild = True
         report.rebuild_reason = (
             f"index was built with {committed.manifest.get('embedding')} / chunking "
@@ -137,7 +141,7 @@ def _target(
         )
     report.rebuilt = True
     staged = ChunkStore.load_file(staged_path) if staged_path.exists() else None
-    if matches(staged) and staged is not None:
+    if staged is not None and _built_like(staged, report.embedding):
         name = collection_name(settings, staged.manifest)
         return _Target(staged_path, name, staged, True, {committed_name, name})
     staged_path.unlink(missing_ok=True)
@@ -237,7 +241,7 @@ def _embed_pending(
             ]
         ids = [d.metadata["chunk_id"] for d in part]
         texts = [d.page_content for d in part]
-        if all(t in reuse for t in texts):
+        if i < n_reuse:  # reused texts come first, in batches of their own
             vectors = [np.frombuffer(reuse[t], dtype=np.float32).tolist() for t in texts]
             reused += len(texts)
         else:
@@ -328,14 +332,7 @@ def sync_index(
         report.embedding = embedding_id(embeddings)
         committed = ChunkStore.load(index_dir)
         # Unchanged notes keep their chunks unread, unless chunks are to be made anew.
-        lender = (
-            committed
-            if committed
-            and not rebuild
-            and committed.manifest.get("chunking") == CHUNKING_VERSION
-            and committed.manifest.get("embedding") == report.embedding
-            else None
-        )
+        lender = committed if not rebuild and _built_like(committed, report.embedding) else None
         docs, keep_sources, status = build_chunks(
             settings, report, progress=progress, previous=lender
         )

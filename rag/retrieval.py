@@ -27,14 +27,13 @@ from rag.config import RetrievalSettings
 from rag.glossary import Glossary
 from rag.index.store import ChunkStore
 from rag.structure import is_template_section
-from rag.text import heading_names, key_terms, tokenize
+from rag.text import heading_names, is_english, key_terms, tokenize
 
 log = logging.getLogger(__name__)
 
 # Questions that ask for code may be answered by a code chunk: the words for code, commands,
 # examples and configuration in Korean and English, or a code-like token in the question (a
 # dotted path, a call, a command-line flag). No tool or format names: those are one topic's.
-_HANGUL = re.compile("[가-힣]")
 # One worker: a question's BM25 beside its embedding (questions in parallel take turns).
 _LEXICAL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25")
 _CODE_QUESTION = re.compile(
@@ -254,7 +253,7 @@ class HybridRetriever(BaseRetriever):
         )
         tokens = tokenize(query) if use_bm25 else []
         glossed: list[str] = []
-        if self.glossary is not None and not _HANGUL.search(query):
+        if self.glossary is not None and is_english(query):
             glossed = self.glossary().expand(query, self.glossary_tokens)
             if tokens:
                 tokens += glossed

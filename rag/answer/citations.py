@@ -12,6 +12,7 @@ from langchain_core.documents import Document
 
 from rag.config import AnswerSettings
 from rag.index.store import body_of
+from rag.text import CODE_FENCE
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 
@@ -52,13 +53,10 @@ class Citation:
         return asdict(self)
 
 
-_FENCE_LINE = re.compile(r"^\s*(?:`{3,}|~{3,})[^\n]*\n?", re.MULTILINE)
-
-
 def _without_fences(text: str) -> str:
     """A source card prints its snippet as text: a code fence there is two stray lines of
     backticks, and the limit would cut the block open anyway."""
-    return _FENCE_LINE.sub("", text).strip()
+    return "\n".join(line for line in text.split("\n") if not CODE_FENCE.match(line)).strip()
 
 
 def citation_for(

@@ -3,7 +3,6 @@ prompts and checks are in :mod:`rag.answer.llm`."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -12,6 +11,7 @@ from rag.answer.coverage import Coverage, Reason
 from rag.answer.passages import Passage
 from rag.answer.result import Answer
 from rag.config import AnswerSettings, RefusalSettings
+from rag.text import CODE_FENCE
 
 if TYPE_CHECKING:
     from rag.retrieval import Hit
@@ -24,14 +24,11 @@ _REFUSAL_DETAIL = {
 }
 
 
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
-
-
 def _code_lines(text: str) -> set[int]:
     """Indexes of the lines of ``text`` inside fenced code blocks, fences included."""
     inside, lines = False, set()
     for i, line in enumerate(text.split("\n")):
-        fence = bool(_FENCE.match(line))
+        fence = bool(CODE_FENCE.match(line))
         if inside or fence:
             lines.add(i)
         if fence:
@@ -59,7 +56,7 @@ def _ends_in_block(text: str) -> bool:
     """The text ends with a table row or a closing fence: ``[n]`` needs a line of its own
     (in a row it would be another cell; after a fence the fence would not close)."""
     last = text.rstrip().split("\n")[-1].lstrip()
-    return last.startswith("|") or bool(_FENCE.match(last))
+    return last.startswith("|") or bool(CODE_FENCE.match(last))
 
 
 def _table_breaks(text: str) -> str:

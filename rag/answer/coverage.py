@@ -21,6 +21,7 @@ from rag.text import (
     ENGLISH_STOPWORDS,
     compact,
     find_dates,
+    is_english,
     key_terms,
     morphemes,
     strip_dates,
@@ -100,11 +101,6 @@ def _is_distinctive(term: str) -> bool:
     """Names and technical words (Latin script, digits, proper nouns) carry the topic; a Korean
     general noun alone ("장점", "방법") does not decide coverage."""
     return bool(re.search(r"[A-Za-z0-9]", term)) and term not in ENGLISH_STOPWORDS
-
-
-def is_english(question: str) -> bool:
-    """No Hangul at all: an English question about (mostly Korean) notes."""
-    return not re.search(r"[가-힣]", question)
 
 
 def _looks_like_name(term: str, question: str) -> bool:

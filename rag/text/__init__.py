@@ -16,13 +16,14 @@ from rag.text.kiwi import (
     split_sentences,
     tokenize,
 )
-from rag.text.normalize import CONTROL_CHARS, compact, match_form, normalize
+from rag.text.normalize import CODE_FENCE, CONTROL_CHARS, compact, match_form, normalize
 from rag.text.terms import (
     SEPARATOR,
     Label,
     breadcrumb,
     has_batchim,
     heading_names,
+    is_english,
     josa,
     parse_label,
     short_name,
@@ -37,6 +38,7 @@ from rag.text.wordlists import (
 )
 
 __all__ = [
+    "CODE_FENCE",
     "CONTENT_TAGS",
     "CONTROL_CHARS",
     "DATE_WORDS",
@@ -56,6 +58,7 @@ __all__ = [
     "get_kiwi",
     "has_batchim",
     "heading_names",
+    "is_english",
     "is_generic_heading",
     "josa",
     "key_terms",

@@ -21,6 +21,9 @@ from functools import lru_cache
 CONTROL_CHARS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u2028\u2029\ufeff\ud800-\udfff]"
 )
+# A fenced code block's opening or closing line: ``` or ~~~ (3 or more), then the info
+# string ("jsx"). One pattern for chunking (ingest) and for answers and source cards.
+CODE_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^`\s]*)")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _MARKUP = re.compile(r"\*\*|__|`|\[\d{1,3}\]")
 _WS = re.compile(r"\s+")

@@ -48,6 +48,11 @@ class Label:
         return [" ".join(x for x in (p.strip(), self.tail) if x) for p in parts if p.strip()]
 
 
+def is_english(text: str) -> bool:
+    """No Hangul at all: an English question about (mostly Korean) notes."""
+    return not _HANGUL.search(text)
+
+
 def parse_label(label: str) -> Label:
     label = label.strip()
     match = _LABEL.match(label)
