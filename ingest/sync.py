@@ -294,6 +294,83 @@ def _copy_vectors(db: Any, vectorstore: Any) -> int:
     return len(ids)
 
 
+def _commit_batches(docs: list[Document], size: int) -> list[list[Document]]:
+    """A first index's chunks in commit batches of whole notes, newest notes first (the
+    ones a student asks about first), each batch about ``size`` chunks."""
+    by_source: dict[str, list[Document]] = {}
+    for doc in docs:
+        by_source.setdefault(doc.metadata["source"], []).append(doc)
+    order = sorted(
+        by_source, key=lambda s: (by_source[s][0].metadata.get("date") or "", s), reverse=True
+    )
+    batches: list[list[Document]] = [[]]
+    for source in order:
+        if len(batches[-1]) >= size:
+            batches.append([])
+        batches[-1].extend(by_source[source])
+    return batches
+
+
+def _partial_manifest(
+    manifest: dict[str, Any], waiting: set[str], done: int, total: int, started: float
+) -> dict[str, Any]:
+    """The manifest of a first index part-way: sources whose chunks are not committed yet are
+    absent, so a killed run reads them again, and ``lexical_progress`` tells answers how far
+    keyword search reaches."""
+    elapsed = max(time.perf_counter() - started, 1e-6)
+    return {
+        **manifest,
+        "sources": {s: r for s, r in manifest["sources"].items() if s not in waiting},
+        "lexical_progress": {"done": done, "total": total, "at": now_iso(),
+                             "rate": done / elapsed},
+    }
+
+
+def _commit(
+    db: Any,
+    new_docs: list[Document],
+    removed: list[str],
+    manifest: dict[str, Any],
+    seq: dict[str, int],
+    stale: list[str],
+    first: bool,
+    batch_size: int,
+    report: IngestReport,
+    say: Progress,
+    started: float,
+) -> None:
+    """Analyse and commit the new chunks with their lexical rows and the manifest. An
+    incremental run is one transaction. A first index commits in batches of whole notes,
+    newest first: keyword search answers from the first batch, and a killed run keeps what
+    was committed (the manifest lists only committed notes, so the next run reads the rest)."""
+    batches = _commit_batches(new_docs, batch_size) if first else [new_docs]
+    waiting = {d.metadata["source"] for d in new_docs}
+    total = len(waiting)
+    report.timings["analyse"] = report.timings["commit"] = 0.0
+    for i, part in enumerate(batches):
+        last = i == len(batches) - 1
+        t0 = time.perf_counter()
+        say(f"형태소 분석 {len(part):,}개 (analysing chunks)", 0.15 + 0.15 * i / len(batches))
+        rows = [storedb.Row(d, a) for d, a in zip(part, analyse(part), strict=True)]
+        t1 = time.perf_counter()
+        report.timings["analyse"] += t1 - t0
+        waiting -= {d.metadata["source"] for d in part}
+        if last:
+            part_manifest, part_seq = manifest, seq
+        else:
+            done = total - len(waiting)
+            part_manifest = _partial_manifest(manifest, waiting, done, total, started)
+            part_seq = {d.metadata["chunk_id"]: seq[d.metadata["chunk_id"]] for d in part}
+        storedb.write_changes(
+            db, rows, removed if i == 0 else [], part_manifest, part_seq, {"stale_vectors": stale}
+        )
+        now = time.perf_counter()
+        report.timings["commit"] += now - t1
+        if i == 0:
+            report.timings["lexical_first"] = now - started
+    report.timings["lexical_ready"] = time.perf_counter() - started
+
+
 def _stamp(status: Status, previous: ChunkStore | None, changed: set[str]) -> None:
     """``indexed_at`` per source: kept for sources that did not change."""
     old_status = previous.manifest.get("sources", {}) if previous else {}
@@ -353,12 +430,6 @@ def sync_index(
         new_docs = [d for d in docs if d.metadata["chunk_id"] not in kept_ids]
         removed = sorted(old_ids - (wanted & kept_ids))
 
-        t0 = time.perf_counter()
-        say(f"형태소 분석 {len(new_docs):,}개 (analysing chunks)", 0.15)
-        analyses = analyse(new_docs)
-        report.timings["analyse"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
         changed = {d.metadata["source"] for d in new_docs} | {
             previous.by_id[c].metadata["source"] for c in removed if previous
         }
@@ -376,16 +447,13 @@ def sync_index(
         client = open_chroma_client(settings)
         _drop_collections(client, settings, keep=target.keep_collections)
         vectorstore = open_vectorstore(settings, embeddings, client, collection=target.collection)
-        rows = [storedb.Row(d, a) for d, a in zip(new_docs, analyses, strict=True)]
         with contextlib.closing(storedb.create(target.path)) as db:
             # Vectors to delete once this run's are in: recorded in the commit, so a killed
             # run's are deleted by the next.
             stale = sorted(set(storedb.get_meta(db, "stale_vectors", [])) | (set(removed) - wanted))
-            storedb.write_changes(
-                db, rows, removed, manifest, seq_numbers(docs), {"stale_vectors": stale}
-            )
-            report.timings["commit"] = time.perf_counter() - t0
-            report.timings["lexical_ready"] = time.perf_counter() - started
+            first = previous is None and not target.staged
+            _commit(db, new_docs, removed, manifest, seq_numbers(docs), stale, first,
+                    settings.index.first_index_commit_chunks, report, say, started)
 
             t0 = time.perf_counter()
             batch = max(1, settings.index.embed_batch_size)

@@ -48,26 +48,47 @@ def _seconds_since(iso: object) -> float:
     return (datetime.now(UTC) - then).total_seconds()
 
 
+def _eta(remaining: int, progress: dict[str, object]) -> str:
+    """", 약 N분 남음" from a recorded rate, or how to resume when nothing is running."""
+    rate = float(progress.get("rate") or 0)  # type: ignore[arg-type]
+    if not progress or _seconds_since(progress.get("at")) > STALLED_AFTER_S:
+        # Nothing running: an `--lexical-only` index, or a run that was stopped.
+        return ", 멈춤: `python -m ingest`로 이어서 색인하세요 (stalled: run ingest to resume)"
+    if rate <= 0:
+        return ""
+    minutes = remaining / rate / 60
+    return f", 약 {minutes:.0f}분 남음" if minutes >= 1 else ", 1분 안에 끝남"
+
+
+def lexical_notice(store: ChunkStore) -> str:
+    """While a first index is still committing notes (newest first): how many are searchable."""
+    progress = store.manifest.get("lexical_progress") or {}
+    if not progress:
+        return ""
+    done, total = int(progress.get("done", 0)), int(progress.get("total", 0))
+    return (
+        f"노트 색인 중 ({done:,}/{total:,}개 노트{_eta(total - done, progress)}): 최근 노트부터 "
+        "검색됩니다. (Indexing notes, newest first: older notes are not searchable yet.)"
+    )
+
+
 def dense_notice(store: ChunkStore) -> str:
     """What the student is told while chunks still wait for their vectors: how far the
     semantic index is, when it should be done, and that keyword search carries the answer."""
     total, pending = store.dense_progress()
     if not pending:
         return ""
-    progress = store.embed_progress()
-    rate = float(progress.get("rate") or 0)
-    eta = ""
-    if not progress or _seconds_since(progress.get("at")) > STALLED_AFTER_S:
-        # Nothing embedding: an `--lexical-only` index, or a run that was stopped.
-        eta = ", 멈춤: `python -m ingest`로 이어서 색인하세요 (stalled: run ingest to resume)"
-    elif rate > 0:
-        minutes = pending / rate / 60
-        eta = f", 약 {minutes:.0f}분 남음" if minutes >= 1 else ", 1분 안에 끝남"
+    eta = _eta(pending, store.embed_progress())
     return (
         f"의미 검색 색인 중 ({total - pending:,}/{total:,}{eta}): 아직 벡터가 없는 노트는 "
         "단어 검색으로만 찾습니다. (Semantic index incomplete: some notes are found by "
         "keyword search only.)"
     )
+
+
+def index_notice(store: ChunkStore) -> str:
+    """Every answer's ``notice``: how far the index is (notes committed, vectors embedded)."""
+    return " ".join(n for n in (lexical_notice(store), dense_notice(store)) if n)
 
 
 class Assistant:
@@ -259,7 +280,7 @@ class Assistant:
         final.timings_ms = timings
         final.retrieved = ranked[:k_eff]
         final.search_query = search_query
-        final.notice = dense_notice(store)
+        final.notice = index_notice(store)
         yield final
 
     def _compose(

@@ -334,3 +334,55 @@ def test_a_run_that_changes_nothing_keeps_the_loaded_store(tmp_path: Path) -> No
     sync_index(settings)
     edited = ChunkStore.load(settings.index_dir)
     assert edited is not loaded and edited is not None and "만료" in edited.lower_text
+
+
+def test_a_first_index_commits_newest_notes_first_and_a_killed_one_resumes(
+    tmp_path: Path,
+) -> None:
+    """A first index commits whole notes newest first, a batch at a time: keyword search
+    answers from the first batch, answers say how many notes are searchable, and a run
+    killed between batches keeps what it committed (the next run reads only the rest)."""
+    from rag.assistant import Assistant
+
+    corpus = tmp_path / "corpus"
+    topics = {"2025-03-01.md": "스택", "2025-03-02.md": "큐", "2025-03-03.md": "트라이"}
+    for name, topic in topics.items():
+        day = name.removesuffix(".md")
+        write_note(corpus, name, f"# {day}\n\n## {topic}\n{topic}는 자료구조의 하나이다. "
+                   f"{topic}의 연산을 배웠다.\n")
+    settings = offline_settings(tmp_path, corpus).with_overrides(
+        index={"first_index_commit_chunks": 1}
+    )
+    seen: list[tuple[set[str], str]] = []
+
+    class Killed(Exception):
+        pass
+
+    def watch(message: str, _fraction: float) -> None:
+        if "형태소" not in message:
+            return
+        store = ChunkStore.load(settings.index_dir)
+        if store is None:
+            seen.append((set(), ""))
+            return
+        sources = {d.metadata["source"] for d in store.docs}
+        seen.append((sources, Assistant(settings).ask("트라이의 연산은?").notice))
+        if len(seen) == 3:
+            raise Killed
+
+    with pytest.raises(Killed):
+        sync_index(settings, on_progress=watch, embed=False)
+    assert [s for s, _ in seen] == [set(), {"2025-03-03.md"}, {"2025-03-03.md", "2025-03-02.md"}]
+    assert "1/3개 노트" in seen[1][1] and "2/3개 노트" in seen[2][1]
+
+    store = ChunkStore.load(settings.index_dir)
+    assert store is not None and set(store.manifest["sources"]) == seen[2][0]
+    answer = Assistant(settings).ask("트라이의 연산은?")
+    assert answer.citations and answer.citations[0].source == "2025-03-03.md"
+
+    report = sync_index(settings)
+    assert report.notes_unchanged == 2 and report.total == 3
+    final = ChunkStore.load(settings.index_dir)
+    assert final is not None and "lexical_progress" not in final.manifest
+    assert {d.metadata["source"] for d in final.docs} == set(topics)
+    assert Assistant(settings).ask("스택의 연산은?").notice == ""
