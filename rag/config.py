@@ -121,6 +121,10 @@ class DigestSettings:
     # 2-6 topics on the real journal; a week of 5-7 notes stays readable at 7 days.
     items_per_day: int = 8
     sentence_chars: int = 140
+    # A topic's sub-headings named after it, so a day's digest shows what the topic covered
+    # (the real journal explains one concept in up to 20 sub-sections); past the limit "…".
+    subtopics_per_item: int = 6
+    subtopic_chars: int = 40  # heading names past this are cut (some headings are sentences)
     max_days: int = 7
 
 

@@ -7,7 +7,7 @@ when a question names dates and nothing else, the answer is a digest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
@@ -16,8 +16,8 @@ from rag.answer.result import Answer
 from rag.config import DigestSettings, StructureSettings
 from rag.index.store import ChunkStore, body_of
 from rag.retrieval import Hit
-from rag.structure import template_of, topic_of
-from rag.text import DATE_WORDS, key_terms, split_sentences
+from rag.structure import is_structural, is_template_section, template_of
+from rag.text import CODE_FENCE, DATE_WORDS, breadcrumb, key_terms, split_sentences
 from rag.text.dates import DateSpan, strip_dates
 
 # Words of "what did I learn/study" questions: they ask for the day, they name no topic.
@@ -36,6 +36,8 @@ class DigestItem:
     label: str
     sentence: str
     doc: Document
+    # The topic's own sub-headings that day, in note order ("정규화": 이상현상, 제 1 정규형…).
+    subtopics: list[str] = field(default_factory=list)
 
 
 def is_digest_question(question: str, span: DateSpan | None) -> bool:
@@ -51,10 +53,22 @@ def _is_table_row(line: str) -> bool:
     return line.startswith("|") and line.endswith("|")
 
 
+def _prose_lines(body: str) -> list[str]:
+    """A body's lines outside code blocks: a fence or a line of code is no key sentence."""
+    out: list[str] = []
+    in_code = False
+    for line in body.splitlines():
+        if CODE_FENCE.match(line.strip()):
+            in_code = not in_code
+        elif not in_code:
+            out.append(line)
+    return out
+
+
 def _key_sentence(docs: list[Document], limit: int) -> str:
     """The section's first sentence of prose; a section that is only a table shows its
     first data row (a header row alone says nothing)."""
-    lines = [ln.lstrip("-*> ").strip() for d in docs for ln in body_of(d).splitlines()]
+    lines = [ln.lstrip("-*> ").strip() for d in docs for ln in _prose_lines(body_of(d))]
     rows = [ln for ln in lines if _is_table_row(ln) and not set(ln) <= set("|-: ")]
     prose = [ln for ln in lines if not _is_table_row(ln)]
     # A table row reads as its cells: "| 정규화 | 이상 현상 제거 |" -> "정규화 · 이상 현상 제거".
@@ -66,31 +80,54 @@ def _key_sentence(docs: list[Document], limit: int) -> str:
     return ""
 
 
+def _topic_path(section: str, template: frozenset[str]) -> list[str]:
+    """A section's headings without the template and documentation furniture: the first is
+    the day's topic ("새로 배운 내용 > 정규화 > 이상현상" -> ["정규화", "이상현상"])."""
+    if is_template_section(section, template):
+        return []
+    return [c for c in breadcrumb(section) if not is_structural(c, template)]
+
+
+def _short(label: str, limit: int) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
 def day_items(
     store: ChunkStore, day: str, tuning: DigestSettings, structure: StructureSettings
-) -> list[DigestItem]:
-    """The day's topic sections in note order; a day whose notes have no topic headings
-    falls back to its template sections, so the student still sees what was written."""
+) -> tuple[list[DigestItem], list[str]]:
+    """The day's topics in note order, each once with its key sentence and the names of its
+    sub-headings, and the names of the topics past ``items_per_day``. A topic is a section's
+    first heading that is not template: a day that explains one concept in twenty
+    sub-sections lists it once, so the day's other topics are not crowded out. A day whose
+    notes have no topic headings falls back to its template sections, so the student still
+    sees what was written."""
     template = template_of(store, structure)
-    topical: list[DigestItem] = []
+    topics: dict[str, DigestItem] = {}
     fallback: list[DigestItem] = []
-    seen: set[str] = set()
     for (_source, section), docs in store.sections_by_date.get(day, []):
         first = docs[0]
         if first.metadata.get("kind") != "note":
             continue
-        label = topic_of(section, template)
-        sentence = _key_sentence(docs, tuning.sentence_chars)
-        if not sentence:
+        path = _topic_path(section, template)
+        item = topics.get(path[0]) if path else None
+        if item is not None:
+            sub = _short(path[1], tuning.subtopic_chars) if len(path) > 1 else ""
+            if sub and sub not in item.subtopics:
+                item.subtopics.append(sub)
+            if not item.sentence and (sentence := _key_sentence(docs, tuning.sentence_chars)):
+                item.sentence, item.doc = sentence, first
             continue
-        if label and label not in seen:
-            seen.add(label)
-            topical.append(DigestItem(day, label, sentence, first))
-        elif not label:
+        sentence = _key_sentence(docs, tuning.sentence_chars)
+        if path:
+            subs = [_short(path[1], tuning.subtopic_chars)] if len(path) > 1 else []
+            topics[path[0]] = DigestItem(day, path[0], sentence, first, subs)
+        elif sentence:
             leaf = section.split(" > ")[-1] if section else first.metadata.get("title", "")
             fallback.append(DigestItem(day, leaf, sentence, first))
-    items = topical or fallback
-    return items[: tuning.items_per_day]
+    # A topic with no prose (a code block, a bare list of sub-headings) is still a topic.
+    items = list(topics.values()) or fallback
+    shown = items[: tuning.items_per_day]
+    return shown, [_short(i.label, tuning.subtopic_chars) for i in items[len(shown) :]]
 
 
 def _no_notes(question: str, store: ChunkStore, span: DateSpan) -> Answer:
@@ -116,15 +153,22 @@ def digest_answer(
     parts: list[str] = []
     citations: list[Citation] = []
     for day in sorted(days)[: tuning.max_days]:
-        items = day_items(store, day, tuning, structure)
+        items, more = day_items(store, day, tuning, structure)
         if not items:
             continue
         title = items[0].doc.metadata.get("title", "")
         lines = [f"**{day}** · {title}" if title else f"**{day}**"]
         for item in items:
             n = len(citations) + 1
-            citations.append(citation_for(item.doc, n, snippet=item.sentence))
-            lines.append(f"- **{item.label}**: {item.sentence} [{n}]")
+            citations.append(citation_for(item.doc, n, snippet=item.sentence or None))
+            subs = item.subtopics[: tuning.subtopics_per_item]
+            if len(item.subtopics) > len(subs):
+                subs.append("…")
+            inside = f" ({' · '.join(subs)})" if subs else ""
+            said = f": {item.sentence}" if item.sentence else ""
+            lines.append(f"- **{item.label}**{inside}{said} [{n}]")
+        if more:
+            lines.append(f"- 그 밖의 주제 (more topics): {' · '.join(more)}")
         parts.append("\n".join(lines))
     if not parts:
         return _no_notes(question, store, span)

@@ -64,3 +64,22 @@ def test_a_topic_with_a_date_is_a_question_not_a_digest(journal: Assistant) -> N
 
     question = "3월 4일에 배운 제2정규형이란?"
     assert not is_digest_question(question, find_dates(question))
+
+
+def test_a_topic_explained_in_many_sections_is_listed_once_with_its_sub_headings(
+    journal: Assistant,
+) -> None:
+    """A day that explains one concept in twenty sub-sections still shows its other topics:
+    each topic once, its sub-headings named after it."""
+    answer = journal.ask("3월 11일에 뭘 배웠지?")
+    assert answer.mode == "digest"
+    check_citations(answer.answer, answer.citations)
+    topics = [c.section.split(" > ")[0] for c in answer.citations]
+    assert len(topics) == len(set(topics)) and "JPA" in topics
+    assert "스프링 AOP 주요 개념" in answer.answer and "N+1 문제" in answer.answer
+
+
+def test_a_digest_sentence_is_prose_never_a_code_fence(journal: Assistant) -> None:
+    answer = journal.ask("2월 15일에 뭘 배웠지?")
+    assert answer.mode == "digest" and answer.citations
+    assert "```" not in answer.answer
