@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 
 from rag.config import AnswerSettings
 from rag.index.store import ChunkStore, body_of, join_bodies
-from rag.text import tokenize
+from rag.text import CODE_FENCE, tokenize
 
 if TYPE_CHECKING:
     from rag.retrieval import Hit
@@ -109,6 +109,30 @@ def _window(
     return section[lo : hi + 1]
 
 
+def _ends_in_code(doc: Document) -> bool:
+    lines = body_of(doc).rstrip().splitlines()
+    return bool(lines) and bool(CODE_FENCE.match(lines[-1].strip()))
+
+
+def _through_code(section: list[Document], chosen: list[Document], limit: int) -> list[Document]:
+    """A window that stops at the end of a code piece goes on, within ``limit``, to the rest
+    of the code and the chunk after it: a long code block is cut into pieces, and what it
+    does (or the line the question is about) is often in the next piece or the sentence after
+    the code (journal dev: a config class cut after its imports)."""
+    ids = [d.metadata["chunk_id"] for d in section]
+    hi = ids.index(chosen[-1].metadata["chunk_id"])
+    size = sum(len(body_of(d)) for d in chosen)
+    out = list(chosen)
+    while _ends_in_code(out[-1]) and hi + 1 < len(section):
+        nxt = section[hi + 1]
+        if size + len(body_of(nxt)) > limit:
+            break
+        out.append(nxt)
+        size += len(body_of(nxt))
+        hi += 1
+    return out
+
+
 def build_passage(
     hit: Document,
     hits_in_section: list[Document],
@@ -126,6 +150,7 @@ def build_passage(
         hit_ids = {d.metadata["chunk_id"] for d in hits_in_section}
         best = hit.metadata["chunk_id"]
         chosen = _window(section, best, hit_ids, store, q_tokens, budget)
+        chosen = _through_code(section, chosen, tuning.list_budget_factor * budget)
     text = join_bodies(chosen)
     scored = sorted(
         ((s, _score(toks, q_tokens, store)) for d in chosen for s, toks in _sentences(store, d)),
