@@ -72,6 +72,43 @@ def test_name_only_mentioned_in_passing_is_refused() -> None:
     assert assess(question, [passing, about], store, RefusalSettings()).covered
 
 
+def test_a_name_in_the_section_above_the_passage_is_explained_there() -> None:
+    """A list of options under a bold label is its own section; the function it configures
+    is named in the section above. The name frames the passage: not a passing mention."""
+    frame_doc = Document(
+        page_content="동적 경로\nbuildPaths 함수로 빌드할 경로를 정한다.",
+        metadata={"chunk_id": "p", "source": "n.md", "section": "동적 경로"},
+    )
+    options_doc = Document(
+        page_content="동적 경로 > 대기 옵션\n- wait : 요청이 오면 즉시 생성한다",
+        metadata={"chunk_id": "o", "source": "n.md", "section": "동적 경로 > 대기 옵션"},
+    )
+    other_doc = Document(
+        page_content="기타\n다른 노트의 내용이다",
+        metadata={"chunk_id": "x", "source": "m.md", "section": "동적 경로"},
+    )
+    store = ChunkStore(
+        [frame_doc, options_doc, other_doc],
+        [["buildpaths", "함수", "경로"], ["대기", "옵션", "wait"], ["노트"]],
+    )
+    options = Hit(options_doc, score=1.0, section_hits=("o",), dense_score=0.9)
+    question = "buildPaths에서 대기 옵션을 wait로 주면 어떻게 동작해?"
+    verdict = assess(question, [options], store, RefusalSettings())
+    assert verdict.covered, verdict
+    # The same passage in a note whose parent section does not name it: still refused.
+    lone_doc = Document(
+        page_content="대기 옵션\n- wait : 요청이 오면 즉시 생성한다",
+        metadata={"chunk_id": "l", "source": "m.md", "section": "동적 경로 > 대기 옵션"},
+    )
+    store = ChunkStore(
+        [frame_doc, lone_doc, other_doc],
+        [["buildpaths", "함수", "경로"], ["대기", "옵션", "wait"], ["노트"]],
+    )
+    lone = Hit(lone_doc, score=1.0, section_hits=("l",), dense_score=0.9)
+    verdict = assess(question, [lone], store, RefusalSettings())
+    assert verdict.reason is Reason.NAME_NOT_EXPLAINED and verdict.names == ["buildpaths"]
+
+
 def test_latin_terms_match_whole_words_and_plurals() -> None:
     doc = Document(page_content="웹\nhtml 문서와 Pod 하나", metadata={"chunk_id": "a"})
     store = ChunkStore([doc], [["html", "문서"]])

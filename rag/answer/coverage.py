@@ -15,10 +15,11 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from rag.config import RefusalSettings
-from rag.index.store import ChunkStore
+from rag.index.store import ChunkStore, body_of
 from rag.text import (
     DATE_WORDS,
     ENGLISH_STOPWORDS,
+    breadcrumb,
     compact,
     find_dates,
     is_english,
@@ -157,6 +158,21 @@ _NUMBER_BEFORE = re.compile(r"(?<![\d.])(\d+)$")
 _PIECE_TAGS = frozenset({"NNB", "NNG", "NNP", "XSN"})
 
 
+def _framing(hits: list[Hit], store: ChunkStore) -> list[str]:
+    """The text of the sections above each hit in its note: what frames a passage ("함수로
+    경로를 설정한다" above its "fallback 옵션" list) names what the passage is about."""
+    out: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for hit in hits:
+        source, crumbs = hit.metadata["source"], breadcrumb(hit.metadata.get("section", ""))
+        for depth in range(1, len(crumbs)):
+            key = (source, " > ".join(crumbs[:depth]))
+            if key not in seen:
+                seen.add(key)
+                out.extend(body_of(d) for d in store.sections.get(key, []))
+    return out
+
+
 @dataclass
 class _Signals:
     terms: list[str]
@@ -192,7 +208,8 @@ def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSett
     # A name the corpus has, but none of the passages we would answer from mention: the
     # notes touch it somewhere in passing, and the answer would be about something else.
     shown = " ".join(
-        f"{h.metadata.get('title', '')} {h.page_content}" for h in ranked[: t.name_window]
+        [f"{h.metadata.get('title', '')} {h.page_content}" for h in ranked[: t.name_window]]
+        + _framing(ranked[: t.name_window], store)
     ).lower()
     shown_compact = compact(shown)
     # Not for English questions: their passages name the thing in Korean ("ReplicaSet" is
