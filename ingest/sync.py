@@ -333,17 +333,17 @@ def _commit(
     manifest: dict[str, Any],
     seq: dict[str, int],
     stale: list[str],
-    first: bool,
-    batch_size: int,
+    batch_size: int | None,
     report: IngestReport,
     say: Progress,
     started: float,
 ) -> None:
     """Analyse and commit the new chunks with their lexical rows and the manifest. An
-    incremental run is one transaction. A first index commits in batches of whole notes,
-    newest first: keyword search answers from the first batch, and a killed run keeps what
-    was committed (the manifest lists only committed notes, so the next run reads the rest)."""
-    batches = _commit_batches(new_docs, batch_size) if first else [new_docs]
+    incremental run (``batch_size`` None) is one transaction. A first index commits in
+    batches of whole notes, newest first: keyword search answers from the first batch, and a
+    killed run keeps what was committed (the manifest lists only committed notes, so the
+    next run reads the rest)."""
+    batches = _commit_batches(new_docs, batch_size) if batch_size else [new_docs]
     waiting = {d.metadata["source"] for d in new_docs}
     total = len(waiting)
     report.timings["analyse"] = report.timings["commit"] = 0.0
@@ -452,8 +452,9 @@ def sync_index(
             # run's are deleted by the next.
             stale = sorted(set(storedb.get_meta(db, "stale_vectors", [])) | (set(removed) - wanted))
             first = previous is None and not target.staged
-            _commit(db, new_docs, removed, manifest, seq_numbers(docs), stale, first,
-                    settings.index.first_index_commit_chunks, report, say, started)
+            batch_size = settings.index.first_index_commit_chunks if first else None
+            _commit(db, new_docs, removed, manifest, seq_numbers(docs), stale, batch_size,
+                    report, say, started)
 
             t0 = time.perf_counter()
             batch = max(1, settings.index.embed_batch_size)

@@ -17,7 +17,7 @@ from rag.config import DigestSettings, StructureSettings
 from rag.index.store import ChunkStore, body_of
 from rag.retrieval import Hit
 from rag.structure import is_structural, is_template_section, template_of
-from rag.text import CODE_FENCE, DATE_WORDS, breadcrumb, key_terms, split_sentences
+from rag.text import DATE_WORDS, breadcrumb, code_lines, key_terms, split_sentences
 from rag.text.dates import DateSpan, strip_dates
 
 # Words of "what did I learn/study" questions: they ask for the day, they name no topic.
@@ -55,14 +55,8 @@ def _is_table_row(line: str) -> bool:
 
 def _prose_lines(body: str) -> list[str]:
     """A body's lines outside code blocks: a fence or a line of code is no key sentence."""
-    out: list[str] = []
-    in_code = False
-    for line in body.splitlines():
-        if CODE_FENCE.match(line.strip()):
-            in_code = not in_code
-        elif not in_code:
-            out.append(line)
-    return out
+    code = code_lines(body)
+    return [line for i, line in enumerate(body.split("\n")) if i not in code]
 
 
 def _key_sentence(docs: list[Document], limit: int) -> str:

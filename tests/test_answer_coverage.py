@@ -72,40 +72,38 @@ def test_name_only_mentioned_in_passing_is_refused() -> None:
     assert assess(question, [passing, about], store, RefusalSettings()).covered
 
 
-def test_a_name_in_the_section_above_the_passage_is_explained_there() -> None:
-    """A list of options under a bold label is its own section; the function it configures
-    is named in the section above. The name frames the passage: not a passing mention."""
-    frame_doc = Document(
+def _options_under(options_source: str) -> tuple[ChunkStore, Hit]:
+    """A note whose section "동적 경로" names buildPaths, and an options section (a bold label
+    under "동적 경로") in ``options_source``; the hit is the options section."""
+    frame = Document(
         page_content="동적 경로\nbuildPaths 함수로 빌드할 경로를 정한다.",
         metadata={"chunk_id": "p", "source": "n.md", "section": "동적 경로"},
     )
-    options_doc = Document(
+    options = Document(
         page_content="동적 경로 > 대기 옵션\n- wait : 요청이 오면 즉시 생성한다",
-        metadata={"chunk_id": "o", "source": "n.md", "section": "동적 경로 > 대기 옵션"},
+        metadata={"chunk_id": "o", "source": options_source, "section": "동적 경로 > 대기 옵션"},
     )
-    other_doc = Document(
+    other = Document(
         page_content="기타\n다른 노트의 내용이다",
         metadata={"chunk_id": "x", "source": "m.md", "section": "동적 경로"},
     )
     store = ChunkStore(
-        [frame_doc, options_doc, other_doc],
+        [frame, options, other],
         [["buildpaths", "함수", "경로"], ["대기", "옵션", "wait"], ["노트"]],
     )
-    options = Hit(options_doc, score=1.0, section_hits=("o",), dense_score=0.9)
+    return store, Hit(options, score=1.0, section_hits=("o",), dense_score=0.9)
+
+
+def test_a_name_in_the_section_above_the_passage_is_explained_there() -> None:
+    """A list of options under a bold label is its own section; the function it configures
+    is named in the section above. The name frames the passage: not a passing mention."""
     question = "buildPaths에서 대기 옵션을 wait로 주면 어떻게 동작해?"
-    verdict = assess(question, [options], store, RefusalSettings())
+    store, hit = _options_under("n.md")
+    verdict = assess(question, [hit], store, RefusalSettings())
     assert verdict.covered, verdict
-    # The same passage in a note whose parent section does not name it: still refused.
-    lone_doc = Document(
-        page_content="대기 옵션\n- wait : 요청이 오면 즉시 생성한다",
-        metadata={"chunk_id": "l", "source": "m.md", "section": "동적 경로 > 대기 옵션"},
-    )
-    store = ChunkStore(
-        [frame_doc, lone_doc, other_doc],
-        [["buildpaths", "함수", "경로"], ["대기", "옵션", "wait"], ["노트"]],
-    )
-    lone = Hit(lone_doc, score=1.0, section_hits=("l",), dense_score=0.9)
-    verdict = assess(question, [lone], store, RefusalSettings())
+    # The same passage in a note whose section above does not name it: still refused.
+    store, hit = _options_under("m.md")
+    verdict = assess(question, [hit], store, RefusalSettings())
     assert verdict.reason is Reason.NAME_NOT_EXPLAINED and verdict.names == ["buildpaths"]
 
 

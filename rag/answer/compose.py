@@ -11,7 +11,7 @@ from rag.answer.coverage import Coverage, Reason
 from rag.answer.passages import Passage
 from rag.answer.result import Answer
 from rag.config import AnswerSettings, RefusalSettings
-from rag.text import CODE_FENCE
+from rag.text import code_lines, ends_in_fence
 
 if TYPE_CHECKING:
     from rag.retrieval import Hit
@@ -24,20 +24,8 @@ _REFUSAL_DETAIL = {
 }
 
 
-def _code_lines(text: str) -> set[int]:
-    """Indexes of the lines of ``text`` inside fenced code blocks, fences included."""
-    inside, lines = False, set()
-    for i, line in enumerate(text.split("\n")):
-        fence = bool(CODE_FENCE.match(line))
-        if inside or fence:
-            lines.add(i)
-        if fence:
-            inside = not inside
-    return lines
-
-
 def _bold(text: str, sentences: list[str]) -> str:
-    code = _code_lines(text)
+    code = code_lines(text)
     lines = text.split("\n")
     for sentence in sentences:
         if sentence.lstrip().startswith("|"):
@@ -56,7 +44,7 @@ def _ends_in_block(text: str) -> bool:
     """The text ends with a table row or a closing fence: ``[n]`` needs a line of its own
     (in a row it would be another cell; after a fence the fence would not close)."""
     last = text.rstrip().split("\n")[-1].lstrip()
-    return last.startswith("|") or bool(CODE_FENCE.match(last))
+    return last.startswith("|") or ends_in_fence(last)
 
 
 def _table_breaks(text: str) -> str:

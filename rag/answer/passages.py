@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 
 from rag.config import AnswerSettings
 from rag.index.store import ChunkStore, body_of, join_bodies
-from rag.text import CODE_FENCE, tokenize
+from rag.text import ends_in_fence, tokenize
 
 if TYPE_CHECKING:
     from rag.retrieval import Hit
@@ -109,11 +109,6 @@ def _window(
     return section[lo : hi + 1]
 
 
-def _ends_in_code(doc: Document) -> bool:
-    lines = body_of(doc).rstrip().splitlines()
-    return bool(lines) and bool(CODE_FENCE.match(lines[-1].strip()))
-
-
 def _through_code(section: list[Document], chosen: list[Document], limit: int) -> list[Document]:
     """A window that stops at the end of a code piece goes on, within ``limit``, to the rest
     of the code and the chunk after it: a long code block is cut into pieces, and what it
@@ -123,7 +118,7 @@ def _through_code(section: list[Document], chosen: list[Document], limit: int) -
     hi = ids.index(chosen[-1].metadata["chunk_id"])
     size = sum(len(body_of(d)) for d in chosen)
     out = list(chosen)
-    while _ends_in_code(out[-1]) and hi + 1 < len(section):
+    while ends_in_fence(body_of(out[-1])) and hi + 1 < len(section):
         nxt = section[hi + 1]
         if size + len(body_of(nxt)) > limit:
             break

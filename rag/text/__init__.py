@@ -16,7 +16,15 @@ from rag.text.kiwi import (
     split_sentences,
     tokenize,
 )
-from rag.text.normalize import CODE_FENCE, CONTROL_CHARS, compact, match_form, normalize
+from rag.text.normalize import (
+    CODE_FENCE,
+    CONTROL_CHARS,
+    code_lines,
+    compact,
+    ends_in_fence,
+    match_form,
+    normalize,
+)
 from rag.text.terms import (
     SEPARATOR,
     Label,
@@ -51,7 +59,9 @@ __all__ = [
     "Label",
     "add_user_words",
     "breadcrumb",
+    "code_lines",
     "compact",
+    "ends_in_fence",
     "find_dates",
     "strip_dates",
     "analyse_lines",

@@ -24,6 +24,24 @@ CONTROL_CHARS = re.compile(
 # A fenced code block's opening or closing line: ``` or ~~~ (3 or more), then the info
 # string ("jsx"). One pattern for chunking (ingest) and for answers and source cards.
 CODE_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^`\s]*)")
+
+
+def code_lines(text: str) -> set[int]:
+    """Indexes of the lines of ``text`` inside fenced code blocks, fences included."""
+    inside, lines = False, set()
+    for i, line in enumerate(text.split("\n")):
+        fence = bool(CODE_FENCE.match(line))
+        if inside or fence:
+            lines.add(i)
+        if fence:
+            inside = not inside
+    return lines
+
+
+def ends_in_fence(text: str) -> bool:
+    """The text's last line closes (or opens) a fenced code block."""
+    return bool(CODE_FENCE.match(text.rstrip().split("\n")[-1]))
+
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _MARKUP = re.compile(r"\*\*|__|`|\[\d{1,3}\]")
 _WS = re.compile(r"\s+")
