@@ -93,6 +93,12 @@ class RetrievalSettings:
     # A note section under template headings only (a retrospective naming five topics in
     # passing) must not outrank the section that explains one of them (journal dev split).
     template_penalty: float = 0.7
+    # A sub-section scoring at least this share of its parent's (which ranks first) within
+    # the top 3 goes first: a parent's intro names what its sub-sections explain. Dev: 0.9 /
+    # 0.8 / 0.7 gave seed hit@1 0.772 / 0.797 / 0.797 (none 0.772), keyword recall 0.861 /
+    # 0.886 / 0.873; journal hit@1 0.95 throughout, keyword recall 0.90 / 0.875 / 0.875.
+    subsection_ratio: float = 0.8
+    subsection_window: int = 3
 
 
 @dataclass(frozen=True)

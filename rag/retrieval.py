@@ -76,6 +76,29 @@ class Hit:
 Reranker = Callable[[str, list[Hit]], list[Hit]]
 
 
+def _is_below(section: str, parent: str) -> bool:
+    """``section`` is a sub-section of ``parent`` ("" is a page's intro, above all of it)."""
+    return section != parent and (not parent or section.startswith(f"{parent} > "))
+
+
+def specific_first(hits: list[Hit], ratio: float, window: int) -> list[Hit]:
+    """A parent section's intro names what its sub-sections explain, so it matches their
+    questions too; when one of its sub-sections ranks within ``window`` at ``ratio`` of its
+    score, that sub-section is the specific answer and goes first."""
+    if not hits or ratio <= 0:
+        return hits
+    top = hits[0].metadata
+    for j, hit in enumerate(hits[1:window], start=1):
+        meta = hit.metadata
+        if (
+            meta["source"] == top["source"]
+            and _is_below(meta.get("section", ""), top.get("section", ""))
+            and hit.score >= ratio * hits[0].score
+        ):
+            return [hit, *hits[:j], *hits[j + 1 :]]
+    return hits
+
+
 def defined_term_sections(query: str, docs: list[Document]) -> set[str]:
     """Chunk ids whose section is *about* what a definition question names.
 
@@ -317,6 +340,7 @@ class HybridRetriever(BaseRetriever):
                     dense_score=scores.dense_score,
                 )
             )
+        hits = specific_first(hits, self.tuning.subsection_ratio, self.tuning.subsection_window)
         if self.reranker is not None:
             hits = self.reranker(query, hits)
         return hits

@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 from rag.assistant import Assistant
 from rag.config import RetrievalSettings, Settings
 from rag.index.store import ChunkStore
-from rag.retrieval import HybridRetriever
+from rag.retrieval import Hit, HybridRetriever, specific_first
 from rag.text import tokenize
 from tests.checks import PARAPHRASES
 
@@ -72,3 +72,40 @@ def test_date_filter_applies_before_the_bm25_cut() -> None:
         store=store, mode="bm25", tuning=tuning, dates=frozenset({"2025-03-02"})
     )
     assert [h.chunk_id for h in retriever.rank("파드")] == ["c50"]
+
+
+def _hit(source: str, section: str, score: float) -> Hit:
+    doc = Document(page_content=section, metadata={"source": source, "section": section})
+    return Hit(doc=doc, score=score, section_hits=())
+
+
+def test_a_subsection_close_behind_its_parent_goes_first() -> None:
+    """A parent's intro names its sub-sections' topics; the sub-section explains them."""
+    parent = _hit("a.md", "쿠버네티스", 1.0)
+    other = _hit("a.md", "컨테이너", 0.9)
+    child = _hit("a.md", "쿠버네티스 > 자동화된 복구", 0.85)
+    order = specific_first([parent, other, child], ratio=0.8, window=3)
+    assert [h.metadata["section"] for h in order] == [
+        "쿠버네티스 > 자동화된 복구",
+        "쿠버네티스",
+        "컨테이너",
+    ]
+    # A page's intro ("") is above all of the page.
+    intro, detail = _hit("https://x/", "", 1.0), _hit("https://x/", "NodePort", 0.9)
+    assert specific_first([intro, detail], 0.8, 3)[0] is detail
+
+
+@pytest.mark.parametrize(
+    "hits",
+    [
+        # too far behind, past the window, another note, a sibling, a prefix that is no parent
+        [_hit("a.md", "쿠버네티스", 1.0), _hit("a.md", "쿠버네티스 > 복구", 0.7)],
+        [_hit("a.md", "A", 1.0), _hit("a.md", "B", 0.99), _hit("a.md", "C", 0.98),
+         _hit("a.md", "A > D", 0.97)],
+        [_hit("a.md", "A", 1.0), _hit("b.md", "A > D", 0.95)],
+        [_hit("a.md", "A > B", 1.0), _hit("a.md", "A > C", 0.95)],
+        [_hit("a.md", "Type", 1.0), _hit("a.md", "Type 2", 0.95)],
+    ],
+)
+def test_the_top_section_stays_first_otherwise(hits: list[Hit]) -> None:
+    assert specific_first(hits, 0.8, 3) == hits
