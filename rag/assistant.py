@@ -151,7 +151,7 @@ class Assistant:
         """Load models and indexes now rather than on the first question."""
         store = self.store
         # The lookups every question uses, built once here rather than on the first question.
-        _ = store.by_id, store.sections, store.compact_text, store.word_text, store.note_dates
+        _ = store.by_id, store.sections, store.compact_text, store.latin_starts, store.note_dates
         glossary_of(store, self.settings.glossary)
         store.bm25_search(["warm"], 1)
         self.embeddings.embed_query("warm up")

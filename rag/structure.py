@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 
 from langchain_core.documents import Document
 
@@ -57,6 +58,7 @@ def is_structural(label: str, template: frozenset[str]) -> bool:
     return not key or key in template or is_generic_heading(label) or bool(_DATE_LIKE.match(label))
 
 
+@lru_cache(maxsize=1 << 16)  # asked of every candidate of every question
 def is_template_section(section: str, template: frozenset[str]) -> bool:
     """A section headed by the template itself ("오늘의 회고", even under a topic heading), or
     no heading at all: the diary and the scaffolding, not an explanation."""

@@ -108,10 +108,17 @@ def test_a_name_in_the_section_above_the_passage_is_explained_there() -> None:
 
 
 def test_latin_terms_match_whole_words_and_plurals() -> None:
-    doc = Document(page_content="웹\nhtml 문서와 Pod 하나", metadata={"chunk_id": "a"})
+    doc = Document(
+        page_content="웹\nhtml 문서와 Pod 하나, kube-proxy는 노드마다. 설정은.env에",
+        metadata={"chunk_id": "a"},
+    )
     store = ChunkStore([doc], [["html", "문서"]])
     assert not corpus_has(store, "ml")  # not a word of its own here
     assert corpus_has(store, "pods") and corpus_has(store, "pod")
+    # A word may start after a hyphen, a dot or Hangul, not after a Latin letter or digit.
+    assert corpus_has(store, "proxy") and corpus_has(store, "kube-proxy")
+    assert corpus_has(store, "env") and corpus_has(store, ".env")
+    assert not corpus_has(store, "roxy") and not corpus_has(store, "proxies")
     assert corpus_has(store, "문서") and not corpus_has(store, "테라폼")
 
 

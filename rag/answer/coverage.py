@@ -83,16 +83,27 @@ def text_has(text: str, term: str) -> bool:
     """``term`` in lower-cased ``text``: a Latin word must start a word ("ml" is not in
     "html") and a plural finds its singular; Hangul terms may sit inside compounds
     ("레플리카" in "레플리카셋")."""
-    if re.fullmatch(r"[a-z0-9.\-]+", term):
-        stem = term[:-1] if len(term) > 3 and term.endswith("s") else term
-        return re.search(rf"(?<![a-z0-9]){re.escape(stem)}", text) is not None
+    if _LATIN_TERM.fullmatch(term):
+        return re.search(rf"(?<![a-z0-9]){re.escape(_singular(term))}", text) is not None
     return term in text
+
+
+_LATIN_TERM = re.compile(r"[a-z0-9.\-]+")
+
+
+def _singular(term: str) -> str:
+    return term[:-1] if len(term) > 3 and term.endswith("s") else term
 
 
 def corpus_has(store: ChunkStore, term: str) -> bool:
     """In the notes or pages, also written with other spacing ("제2정규형" is "제 2 정규형")."""
-    words = store.lower_text if re.search(r"\s", term) else store.word_text
-    if term in store.vocabulary or text_has(words, term):
+    if term in store.vocabulary:
+        return True
+    if _LATIN_TERM.fullmatch(term):
+        found = store.has_latin_word_start(_singular(term))
+    else:
+        found = text_has(store.lower_text if re.search(r"\s", term) else store.word_text, term)
+    if found:
         return True
     key = compact(term)
     return len(key) >= 3 and bool(re.search(r"[가-힣]", key)) and key in store.compact_text

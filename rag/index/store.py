@@ -7,6 +7,7 @@ chunk whose vector is not in Chroma yet is still found lexically.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import heapq
 import logging
@@ -32,6 +33,9 @@ from rag.index import lexical, storedb
 from rag.index.analysis import ChunkAnalysis, analyse
 from rag.index.dense import DenseMatrix
 from rag.text import tokenize
+
+# Where a Latin term may start inside a word: see ChunkStore.latin_starts.
+_LATIN_START = re.compile(r"(?<![a-z0-9])[a-z0-9.\-]")
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +143,25 @@ class ChunkStore:
         a small fraction of the size: at 37k chunks, scanning the whole text for a question's
         missing terms took 8 of the 10.7 s that 40 questions cost."""
         return "\n".join(sorted(set(self.lower_text.split())))
+
+    @cached_property
+    def latin_starts(self) -> list[str]:
+        """Sorted tails of the words of ``word_text`` from every point a Latin word may start
+        (a Latin character not after a Latin letter or digit): "is a Latin term the start of
+        a word" becomes a binary search, where a pattern with a look-behind scanned all of
+        ``word_text`` per term (2.6 ms a term on the 77-note journal, most of an English
+        question's answer step)."""
+        tails = {
+            word[m.start() :]
+            for word in self.word_text.split("\n")
+            for m in _LATIN_START.finditer(word)
+        }
+        return sorted(tails)
+
+    def has_latin_word_start(self, term: str) -> bool:
+        """Some word of the corpus has ``term`` (lower-case Latin) where a word may start."""
+        i = bisect.bisect_left(self.latin_starts, term)
+        return i < len(self.latin_starts) and self.latin_starts[i].startswith(term)
 
     @cached_property
     def compact_text(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _LABEL = re.compile(r"^(?P<head>[^()]*?)\s*\((?P<inner>[^()]*)\)\s*(?P<tail>[^()]*)$")
 _HANGUL = re.compile(r"[가-힣]")
@@ -74,9 +75,15 @@ def short_name(label: str) -> str:
 
 def heading_names(heading: str) -> list[str]:
     """``하이퍼바이저(Hypervisor)`` -> ["하이퍼바이저", "hypervisor"] (lower-case, no spaces)."""
+    return list(_heading_names(heading))
+
+
+# Every question asks this of each of its ~70 candidates' headings: parse each heading once.
+@lru_cache(maxsize=1 << 16)
+def _heading_names(heading: str) -> tuple[str, ...]:
     parsed = parse_label(heading)
     parts = [parsed.head, *parsed.gloss.split(",")] if parsed.trailing_gloss else [heading]
-    return [n for n in (re.sub(r"\s+", "", p).lower() for p in parts) if len(n) >= 2]
+    return tuple(n for n in (re.sub(r"\s+", "", p).lower() for p in parts) if len(n) >= 2)
 
 
 def topic_names(heading: str) -> list[str]:
