@@ -27,7 +27,7 @@ from rag.config import RetrievalSettings
 from rag.glossary import Glossary
 from rag.index.store import ChunkStore
 from rag.structure import is_template_section
-from rag.text import heading_names, is_english, key_terms, tokenize
+from rag.text import breadcrumb, heading_names, is_english, key_terms, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,8 @@ Reranker = Callable[[str, list[Hit]], list[Hit]]
 
 def _is_below(section: str, parent: str) -> bool:
     """``section`` is a sub-section of ``parent`` ("" is a page's intro, above all of it)."""
-    return section != parent and (not parent or section.startswith(f"{parent} > "))
+    crumbs, above = breadcrumb(section), breadcrumb(parent)
+    return len(crumbs) > len(above) and crumbs[: len(above)] == above
 
 
 def specific_first(hits: list[Hit], ratio: float, window: int) -> list[Hit]:

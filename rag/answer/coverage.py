@@ -100,10 +100,9 @@ def corpus_has(store: ChunkStore, term: str) -> bool:
     if term in store.vocabulary:
         return True
     if _LATIN_TERM.fullmatch(term):
-        found = store.has_latin_word_start(_singular(term))
-    else:
-        found = text_has(store.lower_text if re.search(r"\s", term) else store.word_text, term)
-    if found:
+        if store.has_latin_word_start(_singular(term)):
+            return True
+    elif term in (store.lower_text if re.search(r"\s", term) else store.word_text):
         return True
     key = compact(term)
     return len(key) >= 3 and bool(re.search(r"[가-힣]", key)) and key in store.compact_text
