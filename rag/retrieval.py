@@ -139,6 +139,10 @@ class _Scores:
     dense_score: float | None = None
 
 
+def _leads_both(scores: _Scores | None) -> bool:
+    return scores is not None and scores.bm25_rank == 1 and scores.dense_rank == 1
+
+
 class HybridRetriever(BaseRetriever):
     """Ranks sections of a :class:`ChunkStore` by BM25, dense similarity, or both."""
 
@@ -250,12 +254,15 @@ class HybridRetriever(BaseRetriever):
             fused[cid] = alpha * lexical + (1 - alpha) * semantic
         return fused
 
-    def _apply_priors(self, query: str, fused: dict[str, float]) -> None:
+    def _apply_priors(self, query: str, fused: dict[str, float], info: dict[str, _Scores]) -> None:
         t = self.tuning
         code_question = bool(_CODE_QUESTION.search(query))
         for cid in fused:
             meta = self.store.by_id[cid].metadata
-            if meta.get("is_code") and not code_question:
+            # The penalty is for code that shares tokens with a question but explains nothing;
+            # a chunk that is first in both lists (its heading and sentence say what the
+            # question asks, beside the code) is the answer, not such a dump.
+            if meta.get("is_code") and not code_question and not _leads_both(info.get(cid)):
                 fused[cid] *= t.code_penalty
             if meta.get("is_links"):
                 fused[cid] *= t.links_penalty
@@ -310,7 +317,7 @@ class HybridRetriever(BaseRetriever):
             fused = self._convex(bm25_scores, dense_scores, candidates)
         else:
             fused = self._rrf(bm25, dense)
-        self._apply_priors(query, fused)
+        self._apply_priors(query, fused, info)
         return fused, info
 
     # ----------------------------------------------------------------- ranking

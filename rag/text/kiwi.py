@@ -48,20 +48,20 @@ def add_user_words(words: list[str]) -> None:
                 _user_words.add(word)
                 added = True
     if added:
-        _morphemes.cache_clear()
+        _analysed.cache_clear()
 
 
 def morphemes(text: str) -> list[tuple[str, str]]:
-    return list(_morphemes(text))
+    return [(form, tag) for form, tag, _, _ in _analysed(text)]
 
 
 @lru_cache(maxsize=1024)
-def _morphemes(text: str) -> tuple[tuple[str, str], ...]:
+def _analysed(text: str) -> tuple[tuple[str, str, int, int], ...]:
     # A question is analysed by retrieval, the answer step and the refusal check; the cache
     # makes that one Kiwi call (add_user_words clears it: new words split text differently).
     with _kiwi_lock:
         tokens = get_kiwi().tokenize(text)
-    return tuple((t.form, t.tag) for t in tokens)
+    return tuple((t.form, t.tag, t.start, t.len) for t in tokens)
 
 
 def content_forms(tagged: Iterable[tuple[str, str]]) -> list[str]:
@@ -117,9 +117,7 @@ def key_terms(text: str) -> list[str]:
     words taken whole from the text (Kiwi splits "k8s" into "k", "8", "s")."""
     text = normalize(text)
     seen: dict[str, None] = {}
-    for form, tag in morphemes(text):
-        if tag not in NOUN_TAGS:
-            continue
+    for form in _hangul_terms(text):
         if form not in KOREAN_STOPWORDS and len(form) >= 2:
             seen.setdefault(form.lower(), None)
     for word in _LATIN_WORD.findall(text):
@@ -127,6 +125,42 @@ def key_terms(text: str) -> list[str]:
         if len(word) >= 2 and word not in ENGLISH_STOPWORDS:
             seen.setdefault(word, None)
     return list(seen)
+
+
+def _hangul_terms(text: str) -> list[str]:
+    """Kiwi's nouns, except where it broke one word it does not know into single syllables
+    and adverbs ("샤딩" as 샤/NNG 딩/MAG, "뮤텍스" as 뮤 + 텍스, "우선순위" as 우선/MAG +
+    순위): such a run inside one word is that word, taken whole from the text. A run of
+    real nouns ("레이스컨디션": 레이스 + 컨디션) stays split, as Kiwi analysed it."""
+    out: list[str] = []
+    run: list[tuple[str, str, int, int]] = []
+
+    def close() -> None:
+        broken = len(run) > 1 and any(tag == "MAG" or len(form) == 1 for form, tag, _, _ in run)
+        if broken:
+            start, end = run[0][2], run[-1][2] + run[-1][3]
+            out.append(text[start:end])
+        else:
+            out.extend(form for form, tag, _, _ in run if tag in NOUN_TAGS)
+        run.clear()
+
+    for token in _analysed(text):
+        form, tag, start, _ = token
+        joined = bool(run) and run[-1][2] + run[-1][3] == start
+        if tag in _RUN_TAGS and re.fullmatch(r"[가-힣]+", form) and (joined or not run):
+            run.append(token)
+            continue
+        close()
+        if tag in _RUN_TAGS and re.fullmatch(r"[가-힣]+", form):
+            run.append(token)
+        elif tag in NOUN_TAGS:
+            out.append(form)
+    close()
+    return out
+
+
+# Pieces of one Hangul word as Kiwi splits a word it does not know.
+_RUN_TAGS = frozenset({"NNG", "NNP", "MAG", "XR"})
 
 
 def split_sentences(text: str) -> list[str]:

@@ -1,0 +1,32 @@
+"""rag/text/kiwi.py key_terms: the topical terms a question is judged by (coverage, refusals)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.text import key_terms
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        # Words Kiwi does not know, broken into single syllables and adverbs.
+        ("데이터베이스 샤딩은 어떤 기준으로 나눠?", "샤딩"),
+        ("뮤텍스와 세마포어는 뭐가 달라?", "뮤텍스"),
+        ("스케줄링에서 우선순위는 어떻게 정해?", "우선순위"),
+        ("컨테이너 런타임은 뭐야?", "런타임"),
+    ],
+)
+def test_a_word_kiwi_breaks_apart_is_one_term(question: str, term: str) -> None:
+    terms = key_terms(question)
+    assert term in terms, terms
+    # Its pieces are not terms of their own: a piece ("텍스", "순위") is another word.
+    assert not any(t != term and t in term for t in terms), terms
+
+
+def test_compounds_of_real_nouns_stay_split() -> None:
+    assert key_terms("레이스컨디션은 왜 생겨?") == ["레이스", "컨디션"]
+
+
+def test_latin_words_and_adverbs_alone() -> None:
+    assert key_terms("k8s에서 파드를 언제 새로 만들어?") == ["파드", "k8s"]
