@@ -6,7 +6,7 @@ import pytest
 from langchain_core.documents import Document
 
 from rag.answer.citations import MARKER
-from rag.answer.coverage import Reason, assess, corpus_has, other_numbered
+from rag.answer.coverage import Reason, assess, corpus_has, other_numbered, other_versions
 from rag.assistant import Assistant
 from rag.config import RefusalSettings
 from rag.index.store import ChunkStore
@@ -70,6 +70,23 @@ def test_name_only_mentioned_in_passing_is_refused() -> None:
     assert verdict.reason is Reason.NAME_NOT_EXPLAINED and verdict.names == ["rbac"]
     # Once a retrieved passage names it, the same question is answered.
     assert assess(question, [passing, about], store, RefusalSettings()).covered
+
+
+def test_one_missing_term_among_known_ones_needs_a_close_passage() -> None:
+    """A near miss names one thing the notes never mention among words they do use; it is
+    refused unless a passage is as close as answerable paraphrases come."""
+    doc = Document(
+        page_content="데이터베이스\n데이터베이스는 데이터를 나누어 저장하는 기준을 정한다.",
+        metadata={"chunk_id": "a", "source": "n.md", "section": "데이터베이스"},
+    )
+    store = ChunkStore([doc], [["데이터베이스", "데이터", "저장", "기준"]])
+    question = "데이터베이스 샤딩은 어떤 기준으로 나눠?"
+    t = RefusalSettings()
+    far = Hit(doc, score=1.0, section_hits=("a",), dense_score=t.dense_some_missing - 0.01)
+    verdict = assess(question, [far], store, t)
+    assert verdict.reason is Reason.TERMS_MISSING and verdict.names == ["샤딩"]
+    close = Hit(doc, score=1.0, section_hits=("a",), dense_score=t.dense_some_missing + 0.01)
+    assert assess(question, [close], store, t).covered
 
 
 def _options_under(options_source: str) -> tuple[ChunkStore, Hit]:
@@ -138,3 +155,23 @@ def test_a_number_the_notes_never_give_the_term_is_a_near_miss() -> None:
     verdict = assess("JPA 2차 캐시는 언제 켜?", [hit], store, RefusalSettings())
     assert verdict.reason is Reason.NAME_NOT_IN_NOTES and verdict.names == ["2차 캐시"]
     assert assess("JPA 1차 캐시는 언제 써?", [hit], store, RefusalSettings()).covered
+
+
+def test_a_version_the_notes_never_write_is_a_near_miss() -> None:
+    doc = Document(
+        page_content="HTTP\nHTTP 1.1은 연결을 재사용하고, HTTP 2.0은 멀티플렉싱을 한다. "
+        "버전 11.1에서 TLSv1.2를 쓴다.",
+        metadata={"chunk_id": "a", "source": "n.md", "section": "HTTP"},
+    )
+    store = ChunkStore([doc], [["http"]])
+    # Written as the notes write it, or in another spelling of the same version.
+    assert other_versions("HTTP/1.1과 HTTP/2는 뭐가 달라?", store) == []
+    assert other_versions("TLS 1.2 핸드셰이크는?", store) == []
+    # Versions the notes never give ("1.1" is not found inside "11.1").
+    assert other_versions("HTTP/3은 뭐가 달라?", store) == ["http/3"]
+    assert other_versions("TLS 1.3 핸드셰이크는?", store) == ["1.3"]
+    eleven = Document(page_content="버전\n버전 11.1을 쓴다.", metadata={"chunk_id": "b"})
+    assert other_versions("버전 1.1은?", ChunkStore([eleven], [["버전"]])) == ["1.1"]
+    hit = Hit(doc, score=1.0, section_hits=("a",), dense_score=0.9)
+    verdict = assess("HTTP/3은 HTTP 2.0과 뭐가 달라?", [hit], store, RefusalSettings())
+    assert verdict.reason is Reason.NAME_NOT_IN_NOTES and verdict.names == ["http/3"]

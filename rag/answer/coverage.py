@@ -42,6 +42,7 @@ class Reason(Enum):
     NAME_NOT_EXPLAINED = "not explained in notes"  # mentioned, but not where we'd answer from
     LOW_SIMILARITY = "low similarity"
     MANY_TERMS_MISSING = "many terms not in notes"
+    TERMS_MISSING = "terms not in notes, nothing close"
     NO_SHARED_TERM = "top passages share no term with the question"
 
 
@@ -167,6 +168,38 @@ def other_numbered(question: str, store: ChunkStore) -> list[str]:
 _NUMBER_BEFORE = re.compile(r"(?<![\d.])(\d+)$")
 _PIECE_TAGS = frozenset({"NNB", "NNG", "NNP", "XSN"})
 
+# A dotted release ("1.30", "TLS 1.3") or a protocol's version ("HTTP/3").
+_VERSION = re.compile(r"(?<![\d.])\d+(?:\.\d+)+(?![\d.])|(?<![a-z])[a-z]+/\d+(?:\.\d+)*(?![\d.])")
+
+
+def other_versions(question: str, store: ChunkStore) -> list[str]:
+    """Version numbers the notes never write ("1.30", "HTTP/3" where the notes have HTTP/2):
+    a release or protocol version the notes do not cover is a near miss, however well they
+    explain the product."""
+    text = store.word_text
+    out = []
+    for version in _VERSION.findall(question.lower()):
+        if "/" in version:
+            # "HTTP/2" is also written "HTTP 2.0" or "http2".
+            name, number = version.split("/")
+            # No look-behind: a pattern starting with a literal is searched for fast.
+            spelled = rf"{re.escape(name)}[\s/]?v?{re.escape(number)}(?:\.0)*(?![\d.])"
+            lower = store.lower_text
+            starts = (m.start() for m in re.finditer(spelled, lower))
+            if not any(not lower[at - 1 : at].isalpha() for at in starts):
+                out.append(version)
+            continue
+        at = text.find(version)
+        while at >= 0:
+            before = text[at - 1] if at else " "
+            after = text[at + len(version) : at + len(version) + 2]
+            if not (before.isdigit() or before == ".") and not re.match(r"\d|\.\d", after):
+                break
+            at = text.find(version, at + 1)
+        if at < 0:
+            out.append(version)
+    return out
+
 
 def _framing(hits: list[Hit], store: ChunkStore) -> list[str]:
     """The text of the sections above each hit in its note: what frames a passage ("함수로
@@ -214,7 +247,7 @@ def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSett
         # unknown Hangul word NNP, and a transliteration ("호스티드" for "Hosted") is a
         # paraphrase, not a new topic. Such words still count towards the missing share.
         named = [x for x in missing if _is_distinctive(x)]
-    named += other_numbered(undated, store)
+    named += other_numbered(undated, store) + other_versions(undated, store)
     # A name the corpus has, but none of the passages we would answer from mention: the
     # notes touch it somewhere in passing, and the answer would be about something else.
     shown = " ".join(
@@ -270,6 +303,8 @@ def _decide(s: _Signals, t: RefusalSettings, nothing: bool) -> tuple[Reason, lis
     share = len(s.missing) / max(1, len(s.terms))
     if share > t.missing_share and s.dense_top < t.dense_confident:
         return Reason.MANY_TERMS_MISSING, s.missing
+    if s.missing and s.dense_top < t.dense_some_missing:
+        return Reason.TERMS_MISSING, s.missing
     if s.terms and not s.in_top and s.dense_top < t.dense_confident:
         return Reason.NO_SHARED_TERM, []
     return Reason.COVERED, []
