@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -100,13 +101,18 @@ def specific_first(hits: list[Hit], ratio: float, window: int) -> list[Hit]:
     return hits
 
 
-def defined_term_sections(query: str, docs: list[Document]) -> set[str]:
+def defined_term_sections(
+    query: str, docs: list[Document], gloss: Callable[[str], list[str]] | None = None
+) -> set[str]:
     """Chunk ids whose section is *about* what a definition question names.
 
     "하이퍼바이저란?" / "What is a hypervisor?" should open the section headed
     ``하이퍼바이저(Hypervisor)``, not its sub-section ``Type 2 하이퍼바이저``. Only when the
     question names the heading and asks nothing else (no other topical term remains), so
     "쿠버네티스에서 가장 작은 배포 단위는?" is not pulled to the ``쿠버네티스`` section.
+    A term that names the section's parent topic is context, not another ask ("쿠버네티스
+    서비스란?" under ``쿠버네티스 구성 요소 > 서비스(Service)``); ``gloss`` gives an English
+    term's Korean words, so "What does a Kubernetes Service do?" is the same question.
     """
     compact = re.sub(r"\s+", "", query).lower()
     best, chosen = 0, set()
@@ -119,7 +125,8 @@ def defined_term_sections(query: str, docs: list[Document]) -> set[str]:
         rest = query.lower()
         for name in names:
             rest = re.sub(r"\s*".join(map(re.escape, name)), " ", rest)
-        if key_terms(rest):
+        above = re.sub(r"\s+", "", " ".join(breadcrumb(section)[:-1])).lower()
+        if any(not _names_part_of(term, above, gloss) for term in key_terms(rest)):
             continue
         length = max(len(n) for n in matched)
         if length > best:
@@ -127,6 +134,15 @@ def defined_term_sections(query: str, docs: list[Document]) -> set[str]:
         elif length == best:
             chosen.add(doc.metadata["chunk_id"])
     return chosen
+
+
+def _names_part_of(term: str, above: str, gloss: Callable[[str], list[str]] | None) -> bool:
+    if not above:
+        return False
+    if term in above:
+        return True
+    korean = gloss(term) if gloss is not None else []
+    return bool(korean) and all(k in above for k in korean)
 
 
 @dataclass
@@ -271,7 +287,11 @@ class HybridRetriever(BaseRetriever):
                 if is_template_section(meta.get("section", ""), self.template):
                     fused[cid] *= t.template_penalty
         candidates = [self.store.by_id[c] for c in fused]
-        for cid in defined_term_sections(query, candidates):
+        gloss = None
+        if self.glossary is not None and is_english(query):
+            glossary = self.glossary()
+            gloss = partial(glossary.expand, max_tokens=self.glossary_tokens)
+        for cid in defined_term_sections(query, candidates, gloss):
             fused[cid] *= 1.0 + t.definition_boost
 
     def _fuse(self, query: str) -> tuple[dict[str, float], dict[str, _Scores]]:

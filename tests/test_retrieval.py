@@ -11,7 +11,7 @@ from langchain_core.documents import Document
 from rag.assistant import Assistant
 from rag.config import RetrievalSettings, Settings
 from rag.index.store import ChunkStore
-from rag.retrieval import Hit, HybridRetriever, specific_first
+from rag.retrieval import Hit, HybridRetriever, defined_term_sections, specific_first
 from rag.text import tokenize
 from tests.checks import PARAPHRASES
 
@@ -168,3 +168,25 @@ def test_a_code_section_first_in_both_lists_is_not_pushed_down(tmp_path: Path) -
     top = retriever.rank(question)[0]
     assert top.metadata["is_code"], "the fixture must hold a mostly-code section"
     assert "updated_at" in top.metadata["section"], top.metadata["section"]
+
+
+def test_a_definition_question_may_name_the_parent_topic() -> None:
+    docs = [
+        Document(
+            page_content="서비스",
+            metadata={"chunk_id": "svc", "section": "쿠버네티스 구성 요소 > 서비스(Service)"},
+        ),
+        Document(
+            page_content="디스커버리",
+            metadata={"chunk_id": "disc", "section": "쿠버네티스 > 서비스 디스커버리"},
+        ),
+    ]
+    assert defined_term_sections("쿠버네티스 서비스란?", docs) == {"svc"}
+    # Another ask besides the parent topic is not a definition question.
+    assert defined_term_sections("쿠버네티스 서비스의 포트 범위는?", docs) == set()
+    # An English question names the parent by the Korean words the notes gloss it with.
+    def gloss(term: str) -> list[str]:
+        return ["쿠버네티스"] if term == "kubernetes" else []
+
+    assert defined_term_sections("What does a Kubernetes Service do?", docs, gloss) == {"svc"}
+    assert defined_term_sections("What does a Kubernetes Service do?", docs) == set()

@@ -21,6 +21,8 @@ ANCHOR = date(2025, 8, 25)  # the newest note of a journal
         ("2025-06-12 내용 정리해 줘", "2025-06-12", "2025-06-12"),
         ("2025년 2월 11일에 배운 것", "2025-02-11", "2025-02-11"),
         ("6/17에 배운 거", "2025-06-17", "2025-06-17"),
+        ("3.4에 뭐 배웠어?", "2025-03-04", "2025-03-04"),
+        ("3. 4. 공부한 것", "2025-03-04", "2025-03-04"),
         ("3월 4일부터 3월 10일까지 배운 것", "2025-03-04", "2025-03-10"),
         ("2월 둘째 주에 배운 내용", "2025-02-10", "2025-02-16"),
         ("What did I learn in the second week of February?", "2025-02-10", "2025-02-16"),
@@ -42,7 +44,16 @@ def test_a_day_without_year_is_the_latest_one_not_after_the_anchor() -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["TCP 3-way handshake란?", "제2정규형이란?", "HTTP/1.1과 HTTP/2 차이", "이번에 배운 락"],
+    [
+        "TCP 3-way handshake란?",
+        "제2정규형이란?",
+        "HTTP/1.1과 HTTP/2 차이",
+        "이번에 배운 락",
+        "TLS 1.3에서 바뀐 점",
+        "쿠버네티스 1.30에서 추가된 기능",
+        "v1.2 릴리스",
+        "1.5배 빨라지는 이유",
+    ],
 )
 def test_no_date_in_ordinary_questions(question: str) -> None:
     assert find_dates(question, ANCHOR) is None

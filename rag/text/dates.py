@@ -127,6 +127,16 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("md_slash", re.compile(r"(?<![\d/.])(1[0-2]|0?[1-9])/(3[01]|[12]\d|0?[1-9])(?![\d/])")),
+    # "3.4에", "3.4일", "3. 4." (Korean writes a day so). Not a version: never after a Latin
+    # word ("TLS 1.3") or inside a word ("v1.2"), never before "에서" ("1.30에서 추가된") or a
+    # unit ("1.5배").
+    (
+        "md_dot",
+        re.compile(
+            r"(?<![\w.])(?<![A-Za-z] )(1[0-2]|0?[1-9])\.\s?(3[01]|[12]\d|0?[1-9])\.?(?!\d)"
+            r"(?=\s*(?:일|에(?!서)|엔|의|날|$|[\s?!,]))"
+        ),
+    ),
 ]
 _WEEK_OF_MONTH_KO = re.compile(
     r"(?:(20\d{2})\s*년\s*)?(\d{1,2})\s*월\s*(첫째|첫|둘째|셋째|넷째|다섯째)\s*주"
@@ -180,7 +190,7 @@ def _days(text: str, anchor: date) -> list[tuple[int, int, date]]:
             g = m.groups()
             if kind == "ymd":
                 y, mo, d = int(g[0]), int(g[1]), int(g[2])
-            elif kind in ("md_ko", "md_slash"):
+            elif kind in ("md_ko", "md_slash", "md_dot"):
                 mo, d = int(g[0]), int(g[1])
                 y = _year_for(mo, d, anchor)
             elif kind == "en_md":
