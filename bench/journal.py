@@ -82,10 +82,24 @@ def _mean_chars(rows: list[Any], name: str) -> float | None:
     return round(statistics.fmean(lengths), 0) if lengths else None
 
 
+# Seed refusals that the journal answers: in one index of both corpora they are not out of
+# scope (checked by reading the journal's notes), so the "both" runs leave them out.
+ANSWERED_BY_THE_JOURNAL = {
+    "d36": "useEffect: 2025-04-02, 04-03, 04-13",
+    "d39": "TCP 3-way handshake: 2025-02-14, 03-26, 03-27",
+    "d99": "processes and threads: 2025-02-04 to 02-06",
+    "d100": "LRU page replacement: 2025-06-29",
+    "n09": "processes and threads: 2025-02-04 to 02-06",
+    "n14": "LRU page replacement: 2025-06-29",
+}
+
+
 def _gold(parts: tuple[str, ...], split: str) -> list[GoldItem]:
     items = []
     for part in parts:
         for item in load_gold(GOLD[(part, split)]):
+            if len(parts) > 1 and item.id in ANSWERED_BY_THE_JOURNAL:
+                continue
             if part == "journal" and len(parts) > 1 and item.source:
                 item = replace(item, source=f"{JOURNAL_PREFIX}/{item.source}")
             items.append(item)

@@ -101,6 +101,30 @@ def specific_first(hits: list[Hit], ratio: float, window: int) -> list[Hit]:
     return hits
 
 
+def named_sibling_first(query: str, hits: list[Hit], window: int) -> list[Hit]:
+    """Sibling sections of one note share their parent's words, so the question's own words
+    decide between them: a sibling within ``window`` whose heading the question names goes
+    before a top section whose heading it does not name ("인터페이스 ... 키워드" opens
+    ``… > 인터페이스``, not ``… > 추상 클래스``)."""
+    if len(hits) < 2:
+        return hits
+    asked = re.sub(r"\s+", "", query).lower()
+
+    def named(hit: Hit) -> bool:
+        crumbs = breadcrumb(hit.metadata.get("section", ""))
+        return bool(crumbs) and any(n in asked for n in heading_names(crumbs[-1]))
+
+    top = hits[0].metadata
+    parent = breadcrumb(top.get("section", ""))[:-1]
+    if not parent or named(hits[0]):
+        return hits
+    for j, hit in enumerate(hits[1:window], start=1):
+        crumbs = breadcrumb(hit.metadata.get("section", ""))
+        if hit.metadata["source"] == top["source"] and crumbs[:-1] == parent and named(hit):
+            return [hit, *hits[:j], *hits[j + 1 :]]
+    return hits
+
+
 def defined_term_sections(
     query: str, docs: list[Document], gloss: Callable[[str], list[str]] | None = None
 ) -> set[str]:
@@ -369,6 +393,7 @@ class HybridRetriever(BaseRetriever):
                 )
             )
         hits = specific_first(hits, self.tuning.subsection_ratio, self.tuning.subsection_window)
+        hits = named_sibling_first(query, hits, self.tuning.sibling_window)
         if self.reranker is not None:
             hits = self.reranker(query, hits)
         return hits

@@ -11,7 +11,13 @@ from langchain_core.documents import Document
 from rag.assistant import Assistant
 from rag.config import RetrievalSettings, Settings
 from rag.index.store import ChunkStore
-from rag.retrieval import Hit, HybridRetriever, defined_term_sections, specific_first
+from rag.retrieval import (
+    Hit,
+    HybridRetriever,
+    defined_term_sections,
+    named_sibling_first,
+    specific_first,
+)
 from rag.text import tokenize
 from tests.checks import PARAPHRASES
 
@@ -190,3 +196,23 @@ def test_a_definition_question_may_name_the_parent_topic() -> None:
 
     assert defined_term_sections("What does a Kubernetes Service do?", docs, gloss) == {"svc"}
     assert defined_term_sections("What does a Kubernetes Service do?", docs) == set()
+
+
+def test_the_sibling_the_question_names_goes_first() -> None:
+    parent = "새로 배운 내용 > 추상 클래스와 인터페이스"
+    hits = [
+        _hit("n.md", f"{parent} > 추상 클래스", 1.0),
+        _hit("n.md", parent, 0.9),
+        _hit("n.md", "오늘의 회고", 0.8),
+        _hit("m.md", "자바 > 인터페이스", 0.7),
+        _hit("n.md", f"{parent} > 인터페이스", 0.6),
+    ]
+    question = "자바 인터페이스 안에 일반 메서드를 구현하려면 어떤 키워드를 붙여?"
+    order = [h.metadata["section"] for h in named_sibling_first(question, hits, 5)]
+    assert order[0] == f"{parent} > 인터페이스" and order[1:] == [
+        h.metadata["section"] for h in hits[:4]
+    ]
+    # Outside the window, or when the question names the top section too, nothing moves.
+    assert named_sibling_first(question, hits, 4) == hits
+    both = "추상 클래스와 인터페이스 중 하나에만 있는 키워드는?"
+    assert named_sibling_first(both, hits, 5) == hits
