@@ -101,11 +101,13 @@ def specific_first(hits: list[Hit], ratio: float, window: int) -> list[Hit]:
     return hits
 
 
-def named_sibling_first(query: str, hits: list[Hit], window: int) -> list[Hit]:
+def named_sibling_first(query: str, hits: list[Hit], window: int, ratio: float) -> list[Hit]:
     """Sibling sections of one note share their parent's words, so the question's own words
-    decide between them: a sibling within ``window`` whose heading the question names goes
-    before a top section whose heading it does not name ("인터페이스 ... 키워드" opens
-    ``… > 인터페이스``, not ``… > 추상 클래스``)."""
+    decide between them: a sibling within ``window``, at ``ratio`` of the top's score or more,
+    whose heading the question names goes before a top section whose heading it does not
+    name ("인터페이스 ... 키워드" opens ``… > 인터페이스``, not ``… > 추상 클래스``). A close
+    call only: a clear lead ("프론트 컨트롤러" asks for the DispatcherServlet section, not the
+    sibling headed 컨트롤러) stays."""
     if len(hits) < 2:
         return hits
     asked = re.sub(r"\s+", "", query).lower()
@@ -120,7 +122,12 @@ def named_sibling_first(query: str, hits: list[Hit], window: int) -> list[Hit]:
         return hits
     for j, hit in enumerate(hits[1:window], start=1):
         crumbs = breadcrumb(hit.metadata.get("section", ""))
-        if hit.metadata["source"] == top["source"] and crumbs[:-1] == parent and named(hit):
+        if (
+            hit.metadata["source"] == top["source"]
+            and crumbs[:-1] == parent
+            and hit.score >= ratio * hits[0].score
+            and named(hit)
+        ):
             return [hit, *hits[:j], *hits[j + 1 :]]
     return hits
 
@@ -393,7 +400,8 @@ class HybridRetriever(BaseRetriever):
                 )
             )
         hits = specific_first(hits, self.tuning.subsection_ratio, self.tuning.subsection_window)
-        hits = named_sibling_first(query, hits, self.tuning.sibling_window)
+        t = self.tuning
+        hits = named_sibling_first(query, hits, t.sibling_window, t.sibling_ratio)
         if self.reranker is not None:
             hits = self.reranker(query, hits)
         return hits

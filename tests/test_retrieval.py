@@ -203,16 +203,18 @@ def test_the_sibling_the_question_names_goes_first() -> None:
     hits = [
         _hit("n.md", f"{parent} > 추상 클래스", 1.0),
         _hit("n.md", parent, 0.9),
-        _hit("n.md", "오늘의 회고", 0.8),
-        _hit("m.md", "자바 > 인터페이스", 0.7),
-        _hit("n.md", f"{parent} > 인터페이스", 0.6),
+        _hit("n.md", "오늘의 회고", 0.88),
+        _hit("m.md", "자바 > 인터페이스", 0.86),
+        _hit("n.md", f"{parent} > 인터페이스", 0.85),
     ]
     question = "자바 인터페이스 안에 일반 메서드를 구현하려면 어떤 키워드를 붙여?"
-    order = [h.metadata["section"] for h in named_sibling_first(question, hits, 5)]
+    order = [h.metadata["section"] for h in named_sibling_first(question, hits, 5, 0.8)]
     assert order[0] == f"{parent} > 인터페이스" and order[1:] == [
         h.metadata["section"] for h in hits[:4]
     ]
-    # Outside the window, or when the question names the top section too, nothing moves.
-    assert named_sibling_first(question, hits, 4) == hits
+    # Outside the window, behind a clear lead, or when the question names the top section
+    # too, nothing moves.
+    assert named_sibling_first(question, hits, 4, 0.8) == hits
+    assert named_sibling_first(question, hits, 5, 0.9) == hits
     both = "추상 클래스와 인터페이스 중 하나에만 있는 키워드는?"
-    assert named_sibling_first(both, hits, 5) == hits
+    assert named_sibling_first(both, hits, 5, 0.8) == hits
