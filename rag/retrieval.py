@@ -83,11 +83,23 @@ def _is_below(section: str, parent: str) -> bool:
     return len(crumbs) > len(above) and crumbs[: len(above)] == above
 
 
-def specific_first(hits: list[Hit], ratio: float, window: int) -> list[Hit]:
+def _heading_covers(query: str, hit: Hit) -> bool:
+    """Every topical term of ``query`` is in the hit's own heading."""
+    crumbs = breadcrumb(hit.metadata.get("section", ""))
+    if not crumbs:
+        return False
+    heading = re.sub(r"\s+", "", crumbs[-1]).lower()
+    terms = key_terms(query)
+    return bool(terms) and all(t in heading for t in terms)
+
+
+def specific_first(hits: list[Hit], ratio: float, window: int, query: str = "") -> list[Hit]:
     """A parent section's intro names what its sub-sections explain, so it matches their
     questions too; when one of its sub-sections ranks within ``window`` at ``ratio`` of its
-    score, that sub-section is the specific answer and goes first."""
-    if not hits or ratio <= 0:
+    score, that sub-section is the specific answer and goes first. Not when the parent's own
+    heading asks the question (every term of ``query`` is in it: a journal heading "조건
+    변수는 왜 뮤텍스와 함께 사용해야 할까?" is answered by the whole section, not one part)."""
+    if not hits or ratio <= 0 or (query and _heading_covers(query, hits[0])):
         return hits
     top = hits[0].metadata
     for j, hit in enumerate(hits[1:window], start=1):
@@ -399,8 +411,8 @@ class HybridRetriever(BaseRetriever):
                     dense_score=scores.dense_score,
                 )
             )
-        hits = specific_first(hits, self.tuning.subsection_ratio, self.tuning.subsection_window)
         t = self.tuning
+        hits = specific_first(hits, t.subsection_ratio, t.subsection_window, query)
         hits = named_sibling_first(query, hits, t.sibling_window, t.sibling_ratio)
         if self.reranker is not None:
             hits = self.reranker(query, hits)

@@ -218,3 +218,13 @@ def test_the_sibling_the_question_names_goes_first() -> None:
     assert named_sibling_first(question, hits, 5, 0.9) == hits
     both = "추상 클래스와 인터페이스 중 하나에만 있는 키워드는?"
     assert named_sibling_first(both, hits, 5, 0.8) == hits
+
+
+def test_a_parent_whose_heading_asks_the_question_stays_first() -> None:
+    parent = _hit("n.md", "조건 변수는 왜 뮤텍스와 함께 사용해야 할까?", 1.0)
+    child = _hit("n.md", "조건 변수는 왜 뮤텍스와 함께 사용해야 할까? > 에러 발생", 0.9)
+    asks_the_heading = "조건 변수를 쓸 때 왜 뮤텍스를 같이 써?"
+    assert specific_first([parent, child], 0.8, 3, asks_the_heading)[0] is parent
+    # A question about more than the heading names is still answered by the sub-section.
+    asks_more = "조건 변수 없이 뮤텍스만 쓰면 어떤 에러가 나?"
+    assert specific_first([parent, child], 0.8, 3, asks_more)[0] is child
