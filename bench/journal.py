@@ -8,7 +8,8 @@ baseline, per corpus and per question kind. Prints tables, writes bench/results/
 Splits: seed dev = tests/data/dev.jsonl, seed test = tests/data/gold.jsonl (twins of dev
 questions removed); journal dev = tests/data/realtil-dev.jsonl (February notes), journal test =
 tests/data/realtil-test.jsonl (March onwards). The journal is read from ../shared, never copied
-into the repository (the "both" index copies it into the work folder).
+into the repository (the "both" index copies it into the work folder). The "both" runs leave out
+the seed refusals that the journal answers (``ANSWERED_BY_THE_JOURNAL``).
 """
 
 from __future__ import annotations

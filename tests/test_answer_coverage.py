@@ -87,6 +87,9 @@ def test_one_missing_term_among_known_ones_needs_a_close_passage() -> None:
     assert verdict.reason is Reason.TERMS_MISSING and verdict.names == ["샤딩"]
     close = Hit(doc, score=1.0, section_hits=("a",), dense_score=t.dense_some_missing + 0.01)
     assert assess(question, [close], store, t).covered
+    # Ranked by words alone (no vectors yet), there is no similarity to ask for.
+    lexical = Hit(doc, score=1.0, section_hits=("a",), bm25_score=3.0)
+    assert assess(question, [lexical], store, t).covered
 
 
 def _options_under(options_source: str) -> tuple[ChunkStore, Hit]:

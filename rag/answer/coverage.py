@@ -279,7 +279,13 @@ def _decide(s: _Signals, t: RefusalSettings, nothing: bool) -> tuple[Reason, lis
     if not s.has_dense:
         # BM25-only ranking has no similarity: decide on the lexical signals alone.
         t = RefusalSettings(
-            **{**t.__dict__, "dense_min": 0.0, "dense_min_en": 0.0, "dense_confident": 0.0}
+            **{
+                **t.__dict__,
+                "dense_min": 0.0,
+                "dense_min_en": 0.0,
+                "dense_confident": 0.0,
+                "dense_some_missing": 0.0,
+            }
         )
         override = 2.0
     else:
