@@ -73,8 +73,9 @@ def test_name_only_mentioned_in_passing_is_refused() -> None:
 
 
 def test_one_missing_term_among_known_ones_needs_a_close_passage() -> None:
-    """A near miss names one thing the notes never mention among words they do use; it is
-    refused unless a passage is as close as answerable paraphrases come."""
+    """A near miss names one new term (in neither the notes nor Kiwi's dictionary) among
+    words they do use; it is refused unless a passage is as close as answerable questions
+    come."""
     doc = Document(
         page_content="데이터베이스\n데이터베이스는 데이터를 나누어 저장하는 기준을 정한다.",
         metadata={"chunk_id": "a", "source": "n.md", "section": "데이터베이스"},
@@ -87,6 +88,9 @@ def test_one_missing_term_among_known_ones_needs_a_close_passage() -> None:
     assert verdict.reason is Reason.TERMS_MISSING and verdict.names == ["샤딩"]
     close = Hit(doc, score=1.0, section_hits=("a",), dense_score=t.dense_some_missing + 0.01)
     assert assess(question, [close], store, t).covered
+    # A common word the notes lack is a paraphrase, not a new topic.
+    paraphrase = "데이터베이스의 저장 기준 개수는 어떻게 정해?"
+    assert assess(paraphrase, [far], store, t).covered
     # Ranked by words alone (no vectors yet), there is no similarity to ask for.
     lexical = Hit(doc, score=1.0, section_hits=("a",), bm25_score=3.0)
     assert assess(question, [lexical], store, t).covered

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.text import key_terms
+from rag.text import key_terms, unknown_words
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,9 @@ def test_compounds_of_real_nouns_stay_split() -> None:
 
 def test_latin_words_and_adverbs_alone() -> None:
     assert key_terms("k8s에서 파드를 언제 새로 만들어?") == ["파드", "k8s"]
+
+
+def test_a_noun_with_a_one_syllable_suffix_is_a_known_word() -> None:
+    assert "복제" in key_terms("파드 복제본을 유지해 주는 건?")
+    assert unknown_words("파드 복제본을 유지해 주는 건?") == []
+    assert unknown_words("데이터베이스 샤딩은 어떤 기준으로 나눠?") == ["샤딩"]

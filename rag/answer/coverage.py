@@ -26,6 +26,7 @@ from rag.text import (
     key_terms,
     morphemes,
     strip_dates,
+    unknown_words,
 )
 
 if TYPE_CHECKING:
@@ -221,6 +222,7 @@ class _Signals:
     terms: list[str]
     english: bool
     missing: list[str]
+    unknown: list[str]
     in_top: list[str]
     named: list[str]
     unanswered: list[str]
@@ -235,6 +237,9 @@ def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSett
     terms = [x for x in key_terms(undated) if x not in DATE_WORDS]
     english = is_english(question)
     missing = [x for x in terms if not corpus_has(store, x)]
+    # Missing words Kiwi's dictionary lacks too: a new term, where a missing common word
+    # ("개수" in a paraphrase) is just another way to say what the notes say.
+    unknown = [x for x in unknown_words(undated) if x.lower() in missing]
     top_text = " ".join(h.page_content.lower() for h in ranked[: t.term_window])
     in_top = [x for x in terms if x in top_text]
     window = ranked[: t.similarity_window]
@@ -271,7 +276,7 @@ def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSett
         ranked[0].dense_score is not None or store.dense_progress()[1] == 0
     )
     return _Signals(
-        terms, english, missing, in_top, named, unanswered, dense_top, bm25_top, has_dense
+        terms, english, missing, unknown, in_top, named, unanswered, dense_top, bm25_top, has_dense
     )
 
 
@@ -309,8 +314,8 @@ def _decide(s: _Signals, t: RefusalSettings, nothing: bool) -> tuple[Reason, lis
     share = len(s.missing) / max(1, len(s.terms))
     if share > t.missing_share and s.dense_top < t.dense_confident:
         return Reason.MANY_TERMS_MISSING, s.missing
-    if s.missing and s.dense_top < t.dense_some_missing:
-        return Reason.TERMS_MISSING, s.missing
+    if s.unknown and s.dense_top < t.dense_some_missing:
+        return Reason.TERMS_MISSING, s.unknown
     if s.terms and not s.in_top and s.dense_top < t.dense_confident:
         return Reason.NO_SHARED_TERM, []
     return Reason.COVERED, []

@@ -15,6 +15,7 @@ from rag.text.kiwi import (
     morphemes,
     split_sentences,
     tokenize,
+    unknown_words,
 )
 from rag.text.normalize import (
     CODE_FENCE,
@@ -72,6 +73,7 @@ __all__ = [
     "is_generic_heading",
     "josa",
     "key_terms",
+    "unknown_words",
     "match_form",
     "morphemes",
     "normalize",

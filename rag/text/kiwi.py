@@ -117,7 +117,7 @@ def key_terms(text: str) -> list[str]:
     words taken whole from the text (Kiwi splits "k8s" into "k", "8", "s")."""
     text = normalize(text)
     seen: dict[str, None] = {}
-    for form in _hangul_terms(text):
+    for form, _ in _hangul_terms(text):
         if form not in KOREAN_STOPWORDS and len(form) >= 2:
             seen.setdefault(form.lower(), None)
     for word in _LATIN_WORD.findall(text):
@@ -127,21 +127,30 @@ def key_terms(text: str) -> list[str]:
     return list(seen)
 
 
-def _hangul_terms(text: str) -> list[str]:
-    """Kiwi's nouns, except where it broke one word it does not know into single syllables
-    and adverbs ("샤딩" as 샤/NNG 딩/MAG, "뮤텍스" as 뮤 + 텍스, "우선순위" as 우선/MAG +
-    순위): such a run inside one word is that word, taken whole from the text. A run of
-    real nouns ("레이스컨디션": 레이스 + 컨디션) stays split, as Kiwi analysed it."""
-    out: list[str] = []
+def unknown_words(text: str) -> list[str]:
+    """The question's words Kiwi's dictionary does not know (it broke them apart, see
+    :func:`_hangul_terms`): new technical terms, most often transliterations ("샤딩")."""
+    return [form for form, unknown in _hangul_terms(normalize(text)) if unknown]
+
+
+def _hangul_terms(text: str) -> list[tuple[str, bool]]:
+    """Kiwi's nouns, except where it broke one word it does not know into syllables and
+    adverbs ("샤딩" as 샤/NNG 딩/MAG, "뮤텍스" as 뮤 + 텍스, "런타임" as 런 + 타임): such a run
+    inside one word is that word, taken whole from the text, and flagged unknown. A run of
+    real nouns stays as Kiwi split it ("레이스컨디션": 레이스 + 컨디션; "복제본": 복제 + 본,
+    a noun and a one-syllable suffix noun, keeps 복제)."""
+    out: list[tuple[str, bool]] = []
     run: list[tuple[str, str, int, int]] = []
 
     def close() -> None:
-        broken = len(run) > 1 and any(tag == "MAG" or len(form) == 1 for form, tag, _, _ in run)
+        broken = len(run) > 1 and (
+            any(tag == "MAG" for _, tag, _, _ in run) or len(run[0][0]) == 1
+        )
         if broken:
             start, end = run[0][2], run[-1][2] + run[-1][3]
-            out.append(text[start:end])
+            out.append((text[start:end], True))
         else:
-            out.extend(form for form, tag, _, _ in run if tag in NOUN_TAGS)
+            out.extend((form, False) for form, tag, _, _ in run if tag in NOUN_TAGS)
         run.clear()
 
     for token in _analysed(text):
@@ -154,7 +163,7 @@ def _hangul_terms(text: str) -> list[str]:
         if tag in _RUN_TAGS and re.fullmatch(r"[가-힣]+", form):
             run.append(token)
         elif tag in NOUN_TAGS:
-            out.append(form)
+            out.append((form, False))
     close()
     return out
 
