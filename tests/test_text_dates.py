@@ -51,6 +51,7 @@ def test_a_day_without_year_is_the_latest_one_not_after_the_anchor() -> None:
         "이번에 배운 락",
         "TLS 1.3에서 바뀐 점",
         "쿠버네티스 1.30에서 추가된 기능",
+        "쿠버네티스 1.30 버전의 기능",
         "v1.2 릴리스",
         "1.5배 빨라지는 이유",
     ],

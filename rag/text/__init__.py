@@ -73,7 +73,6 @@ __all__ = [
     "is_generic_heading",
     "josa",
     "key_terms",
-    "unknown_words",
     "match_form",
     "morphemes",
     "normalize",
@@ -83,4 +82,5 @@ __all__ = [
     "term_candidates",
     "tokenize",
     "topic_names",
+    "unknown_words",
 ]

@@ -128,13 +128,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("md_slash", re.compile(r"(?<![\d/.])(1[0-2]|0?[1-9])/(3[01]|[12]\d|0?[1-9])(?![\d/])")),
     # "3.4에", "3.4일", "3. 4." (Korean writes a day so). Not a version: never after a Latin
-    # word ("TLS 1.3") or inside a word ("v1.2"), never before "에서" ("1.30에서 추가된") or a
-    # unit ("1.5배").
+    # word ("TLS 1.3") or inside a word ("v1.2"), and without the closing dot only right
+    # before 일/에/의/날 or the end, so "1.30에서 추가된", "1.30 버전", "1.5배" stay numbers.
     (
         "md_dot",
         re.compile(
-            r"(?<![\w.])(?<![A-Za-z] )(1[0-2]|0?[1-9])\.\s?(3[01]|[12]\d|0?[1-9])\.?(?!\d)"
-            r"(?=\s*(?:일|에(?!서)|엔|의|날|$|[\s?!,]))"
+            r"(?<![\w.])(?<![A-Za-z] )(1[0-2]|0?[1-9])\.\s?(3[01]|[12]\d|0?[1-9])"
+            r"(?:\.(?!\d)|(?![\d.])(?=\s*(?:일|에(?!서)|엔|의|날|$|[?!,])))"
         ),
     ),
 ]
