@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from langchain_core.documents import Document
+
 from ingest.chunking import chunk_note
 from ingest.notes import parse_note
+from rag.answer.passages import select_passages
 from rag.assistant import Assistant
-from rag.config import Settings
+from rag.config import AnswerSettings, Settings
 from rag.index.store import ChunkStore
+from rag.retrieval import Hit
 from rag.text import tokenize
 from tests.notes_helpers import write_note
 
@@ -42,3 +46,31 @@ def test_a_code_block_cut_into_pieces_is_shown_through_to_its_explanation(
     assert not answer.refused
     assert "allowedHosts" in answer.answer
     assert "문제를 해결했다" in answer.answer
+
+
+def _doc(cid: str, kind: str, source: str, section: str, body: str) -> Document:
+    meta = {"chunk_id": cid, "kind": kind, "source": source, "section": section, "position": 0}
+    return Document(page_content=f"{section}\n{body}", metadata=meta)
+
+
+def test_the_students_note_joins_a_reference_page_that_answers_first() -> None:
+    page = _doc("p", "page", "https://example.org/os", "프로세스", "실행 중인 프로그램이다.")
+    note = _doc("n", "note", "2025-02-11.md", "프로세스", "실행 중인 프로그램. 메모리를 받는다.")
+    store = ChunkStore([page, note], [tokenize(d.page_content) for d in (page, note)])
+    question = "프로세스는 실행 중인 프로그램이야?"
+    tuning = AnswerSettings()
+
+    def sources(note_score: float, first: Document = page) -> list[str]:
+        second = note if first is page else page
+        hits = [
+            Hit(first, score=1.0, section_hits=(first.metadata["chunk_id"],)),
+            Hit(second, score=note_score, section_hits=(second.metadata["chunk_id"],)),
+        ]
+        return [p.hit.metadata["source"] for p in select_passages(question, hits, store, 5, tuning)]
+
+    # Neither adds a question word the other lacks; the note joins the page when close
+    # behind it.
+    assert sources(0.9) == ["https://example.org/os", "2025-02-11.md"]
+    assert sources(0.5) == ["https://example.org/os"]
+    # A note answering first does not pull in the page for that reason.
+    assert sources(0.9, first=note) == ["2025-02-11.md"]
