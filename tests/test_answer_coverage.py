@@ -88,9 +88,11 @@ def test_one_missing_term_among_known_ones_needs_a_close_passage() -> None:
     assert verdict.reason is Reason.TERMS_MISSING and verdict.names == ["샤딩"]
     close = Hit(doc, score=1.0, section_hits=("a",), dense_score=t.dense_some_missing + 0.01)
     assert assess(question, [close], store, t).covered
-    # A common word the notes lack is a paraphrase, not a new topic.
+    # A common word the notes lack is a paraphrase, not a new topic, and so is a compound
+    # of a prefix and a noun the notes use.
     paraphrase = "데이터베이스의 저장 기준 개수는 어떻게 정해?"
     assert assess(paraphrase, [far], store, t).covered
+    assert assess("실데이터베이스는 어떤 기준으로 나눠?", [far], store, t).covered
     # Ranked by words alone (no vectors yet), there is no similarity to ask for.
     lexical = Hit(doc, score=1.0, section_hits=("a",), bm25_score=3.0)
     assert assess(question, [lexical], store, t).covered

@@ -35,4 +35,4 @@ def test_latin_words_and_adverbs_alone() -> None:
 def test_a_noun_with_a_one_syllable_suffix_is_a_known_word() -> None:
     assert "복제" in key_terms("파드 복제본을 유지해 주는 건?")
     assert unknown_words("파드 복제본을 유지해 주는 건?") == []
-    assert unknown_words("데이터베이스 샤딩은 어떤 기준으로 나눠?") == ["샤딩"]
+    assert unknown_words("데이터베이스 샤딩은 어떤 기준으로 나눠?") == [("샤딩", ("샤", "딩"))]

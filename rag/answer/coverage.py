@@ -217,6 +217,12 @@ def _framing(hits: list[Hit], store: ChunkStore) -> list[str]:
     return out
 
 
+def _is_new_word(store: ChunkStore, pieces: tuple[str, ...]) -> bool:
+    """No word the notes use among the pieces Kiwi made of it: "실서비스" is 실 and the notes'
+    "서비스", a compound of known words, where "샤딩" (샤, 딩) or "뮤텍스" is new."""
+    return not any(len(piece) >= 2 and corpus_has(store, piece) for piece in pieces)
+
+
 @dataclass
 class _Signals:
     terms: list[str]
@@ -239,7 +245,11 @@ def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSett
     missing = [x for x in terms if not corpus_has(store, x)]
     # Missing words Kiwi's dictionary lacks too: a new term, where a missing common word
     # ("개수" in a paraphrase) is just another way to say what the notes say.
-    unknown = [x for x in unknown_words(undated) if x.lower() in missing]
+    unknown = [
+        word
+        for word, pieces in unknown_words(undated)
+        if word.lower() in missing and _is_new_word(store, pieces)
+    ]
     top_text = " ".join(h.page_content.lower() for h in ranked[: t.term_window])
     in_top = [x for x in terms if x in top_text]
     window = ranked[: t.similarity_window]

@@ -127,30 +127,34 @@ def key_terms(text: str) -> list[str]:
     return list(seen)
 
 
-def unknown_words(text: str) -> list[str]:
+def unknown_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
     """The question's words Kiwi's dictionary does not know (it broke them apart, see
-    :func:`_hangul_terms`): new technical terms, most often transliterations ("샤딩")."""
-    return [form for form, unknown in _hangul_terms(normalize(text)) if unknown]
+    :func:`_hangul_terms`), each with the pieces Kiwi made of it: new technical terms, most
+    often transliterations ("샤딩": 샤, 딩), or a prefix on a known noun ("실서비스")."""
+    return [(form, pieces) for form, pieces in _hangul_terms(normalize(text)) if pieces]
 
 
-def _hangul_terms(text: str) -> list[tuple[str, bool]]:
+def _hangul_terms(text: str) -> list[tuple[str, tuple[str, ...]]]:
     """Kiwi's nouns, except where it broke one word it does not know into syllables and
     adverbs ("샤딩" as 샤/NNG 딩/MAG, "뮤텍스" as 뮤 + 텍스, "런타임" as 런 + 타임): such a run
-    inside one word is that word, taken whole from the text, and flagged unknown. A run of
-    real nouns stays as Kiwi split it ("레이스컨디션": 레이스 + 컨디션; "복제본": 복제 + 본,
-    a noun and a one-syllable suffix noun, keeps 복제)."""
-    out: list[tuple[str, bool]] = []
+    inside one word is that word, taken whole from the text, with its pieces (a known word
+    has none). A run of real nouns stays as Kiwi split it ("레이스컨디션": 레이스 + 컨디션;
+    "복제본": 복제 + 본, a noun and a one-syllable suffix noun, keeps 복제)."""
+    out: list[tuple[str, tuple[str, ...]]] = []
     run: list[tuple[str, str, int, int]] = []
 
     def close() -> None:
-        broken = len(run) > 1 and (
-            any(tag == "MAG" for _, tag, _, _ in run) or len(run[0][0]) == 1
+        # A noun piece among them: adverbs run together ("더더욱") are not a noun.
+        broken = (
+            len(run) > 1
+            and any(tag in ("NNG", "NNP") for _, tag, _, _ in run)
+            and (any(tag == "MAG" for _, tag, _, _ in run) or len(run[0][0]) == 1)
         )
         if broken:
             start, end = run[0][2], run[-1][2] + run[-1][3]
-            out.append((text[start:end], True))
+            out.append((text[start:end], tuple(form for form, _, _, _ in run)))
         else:
-            out.extend((form, False) for form, tag, _, _ in run if tag in NOUN_TAGS)
+            out.extend((form, ()) for form, tag, _, _ in run if tag in NOUN_TAGS)
         run.clear()
 
     for token in _analysed(text):
@@ -163,7 +167,7 @@ def _hangul_terms(text: str) -> list[tuple[str, bool]]:
         if tag in _RUN_TAGS and re.fullmatch(r"[가-힣]+", form):
             run.append(token)
         elif tag in NOUN_TAGS:
-            out.append((form, False))
+            out.append((form, ()))
     close()
     return out
 
