@@ -77,11 +77,11 @@ def test_one_missing_term_among_known_ones_needs_a_close_passage() -> None:
     words they do use; it is refused unless a passage is as close as answerable questions
     come."""
     doc = Document(
-        page_content="데이터베이스\n데이터베이스는 데이터를 나누어 저장하는 기준을 정한다.",
-        metadata={"chunk_id": "a", "source": "n.md", "section": "데이터베이스"},
+        page_content="메시지 큐\n메시지 큐는 메시지를 나누어 쌓는 기준 키를 정한다.",
+        metadata={"chunk_id": "a", "source": "n.md", "section": "메시지 큐"},
     )
-    store = ChunkStore([doc], [["데이터베이스", "데이터", "저장", "기준"]])
-    question = "데이터베이스 샤딩은 어떤 기준으로 나눠?"
+    store = ChunkStore([doc], [["메시지", "기준", "키"]])
+    question = "메시지 큐 샤딩은 어떤 기준으로 나눠?"
     t = RefusalSettings()
     far = Hit(doc, score=1.0, section_hits=("a",), dense_score=t.dense_some_missing - 0.01)
     verdict = assess(question, [far], store, t)
@@ -90,9 +90,9 @@ def test_one_missing_term_among_known_ones_needs_a_close_passage() -> None:
     assert assess(question, [close], store, t).covered
     # A common word the notes lack is a paraphrase, not a new topic, and so is a compound
     # of a prefix and a noun the notes use.
-    paraphrase = "데이터베이스의 저장 기준 개수는 어떻게 정해?"
+    paraphrase = "메시지 큐의 기준 개수는 어떻게 정해?"
     assert assess(paraphrase, [far], store, t).covered
-    assert assess("실데이터베이스는 어떤 기준으로 나눠?", [far], store, t).covered
+    assert assess("실메시지는 어떤 기준으로 나눠?", [far], store, t).covered
     # Ranked by words alone (no vectors yet), there is no similarity to ask for.
     lexical = Hit(doc, score=1.0, section_hits=("a",), bm25_score=3.0)
     assert assess(question, [lexical], store, t).covered

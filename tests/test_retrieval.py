@@ -119,16 +119,16 @@ def test_the_top_section_stays_first_otherwise(hits: list[Hit]) -> None:
     assert specific_first(hits, 0.8, 3) == hits
 
 
-CODE_LEAD_NOTE = """# 2025-03-20
+CODE_LEAD_NOTE = """# 2025-05-07
 
 ## 영속성 컨텍스트
 
 ### 변경 감지
-엔티티를 수정하면 트랜잭션이 끝날 때 영속성 컨텍스트가 스냅샷과 비교해서 자동으로 UPDATE 쿼리를
-만든다. 엔티티 수정을 위해 따로 save를 호출할 필요가 없다.
+게시글 엔티티를 고치면 트랜잭션이 끝날 때 스냅샷과 비교해서 자동으로 UPDATE 쿼리를 만든다.
+게시글을 고칠 때 따로 save를 부를 필요가 없다.
 
 ### 쓰기 지연
-엔티티를 저장하면 쿼리를 바로 보내지 않고 모아 두었다가 커밋할 때 한 번에 보낸다.
+엔티티를 저장하면 쿼리를 모아 두었다가 커밋할 때 한 번에 보낸다.
 
 ## 네트워크
 
@@ -138,24 +138,24 @@ TCP는 3-way handshake로 연결을 맺고, 4-way handshake로 연결을 끊는�
 ### DNS
 도메인 이름을 IP 주소로 바꿔 주는 시스템이다. 브라우저는 먼저 캐시를 확인한다.
 
-## 게시판 만들기
+## 게시판
 
-### 댓글 수정일 updated_at 갱신하기
+### 게시글 modified_at 자동 기록
 `@PreUpdate`
 
 ```java
 @Entity
-public class Comment {
-    private LocalDateTime updated_at;
+public class Article {
+    private LocalDateTime modified_at;
 
     @PreUpdate
-    public void preUpdate() {
-        this.updated_at = LocalDateTime.now();
+    public void touch() {
+        this.modified_at = LocalDateTime.now();
     }
 }
 ```
 
-- 엔티티가 수정될 때마다 실행한다.
+- 게시글을 고칠 때마다 불려서 시각을 기록한다.
 """
 
 
@@ -166,14 +166,14 @@ def test_a_code_section_first_in_both_lists_is_not_pushed_down(tmp_path: Path) -
     from tests.notes_helpers import offline_settings, write_note
 
     corpus = tmp_path / "corpus"
-    write_note(corpus, "2025-03-20.md", CODE_LEAD_NOTE)
+    write_note(corpus, "2025-05-07.md", CODE_LEAD_NOTE)
     settings = offline_settings(tmp_path, corpus)
     sync_index(settings)
     retriever = Assistant(settings).retriever(mode="hybrid")
-    question = "엔티티가 수정될 때마다 updated_at을 자동으로 갱신하려면 어떤 어노테이션을 써?"
+    question = "게시글을 고칠 때마다 modified_at을 자동으로 기록하려면 어떤 어노테이션을 붙여?"
     top = retriever.rank(question)[0]
     assert top.metadata["is_code"], "the fixture must hold a mostly-code section"
-    assert "updated_at" in top.metadata["section"], top.metadata["section"]
+    assert "modified_at" in top.metadata["section"], top.metadata["section"]
 
 
 def test_a_definition_question_may_name_the_parent_topic() -> None:

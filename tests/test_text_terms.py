@@ -11,7 +11,7 @@ from rag.text import key_terms, unknown_words
     ("question", "term"),
     [
         # Words Kiwi does not know, broken into single syllables and adverbs.
-        ("데이터베이스 샤딩은 어떤 기준으로 나눠?", "샤딩"),
+        ("메시지 큐 샤딩은 어떤 키로 나눠?", "샤딩"),
         ("뮤텍스와 세마포어는 뭐가 달라?", "뮤텍스"),
         ("스케줄링에서 우선순위는 어떻게 정해?", "우선순위"),
         ("컨테이너 런타임은 뭐야?", "런타임"),
@@ -35,4 +35,4 @@ def test_latin_words_and_adverbs_alone() -> None:
 def test_a_noun_with_a_one_syllable_suffix_is_a_known_word() -> None:
     assert "복제" in key_terms("파드 복제본을 유지해 주는 건?")
     assert unknown_words("파드 복제본을 유지해 주는 건?") == []
-    assert unknown_words("데이터베이스 샤딩은 어떤 기준으로 나눠?") == [("샤딩", ("샤", "딩"))]
+    assert unknown_words("메시지 큐 샤딩은 어떤 키로 나눠?") == [("샤딩", ("샤", "딩"))]
