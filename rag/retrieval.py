@@ -83,14 +83,30 @@ def _is_below(section: str, parent: str) -> bool:
     return len(crumbs) > len(above) and crumbs[: len(above)] == above
 
 
+def _unspaced(text: str) -> str:
+    """Lower-cased without whitespace, as :func:`heading_names` writes a heading's names."""
+    return re.sub(r"\s+", "", text).lower()
+
+
 def _heading_covers(query: str, hit: Hit) -> bool:
     """Every topical term of ``query`` is in the hit's own heading."""
     crumbs = breadcrumb(hit.metadata.get("section", ""))
     if not crumbs:
         return False
-    heading = re.sub(r"\s+", "", crumbs[-1]).lower()
+    heading = _unspaced(crumbs[-1])
     terms = key_terms(query)
     return bool(terms) and all(t in heading for t in terms)
+
+
+def _promote_close(
+    hits: list[Hit], window: int, ratio: float, fits: Callable[[Hit], bool]
+) -> list[Hit]:
+    """The first hit within ``window`` that ``fits`` and scores at ``ratio`` of the top's or
+    more goes first; the others keep their order."""
+    for j, hit in enumerate(hits[1:window], start=1):
+        if hit.score >= ratio * hits[0].score and fits(hit):
+            return [hit, *hits[:j], *hits[j + 1 :]]
+    return hits
 
 
 def specific_first(hits: list[Hit], ratio: float, window: int, query: str = "") -> list[Hit]:
@@ -102,15 +118,14 @@ def specific_first(hits: list[Hit], ratio: float, window: int, query: str = "") 
     if not hits or ratio <= 0 or (query and _heading_covers(query, hits[0])):
         return hits
     top = hits[0].metadata
-    for j, hit in enumerate(hits[1:window], start=1):
+
+    def below_top(hit: Hit) -> bool:
         meta = hit.metadata
-        if (
-            meta["source"] == top["source"]
-            and _is_below(meta.get("section", ""), top.get("section", ""))
-            and hit.score >= ratio * hits[0].score
-        ):
-            return [hit, *hits[:j], *hits[j + 1 :]]
-    return hits
+        return meta["source"] == top["source"] and _is_below(
+            meta.get("section", ""), top.get("section", "")
+        )
+
+    return _promote_close(hits, window, ratio, below_top)
 
 
 def named_sibling_first(query: str, hits: list[Hit], window: int, ratio: float) -> list[Hit]:
@@ -122,7 +137,7 @@ def named_sibling_first(query: str, hits: list[Hit], window: int, ratio: float) 
     sibling headed 컨트롤러) stays."""
     if len(hits) < 2:
         return hits
-    asked = re.sub(r"\s+", "", query).lower()
+    asked = _unspaced(query)
 
     def named(hit: Hit) -> bool:
         crumbs = breadcrumb(hit.metadata.get("section", ""))
@@ -132,16 +147,12 @@ def named_sibling_first(query: str, hits: list[Hit], window: int, ratio: float) 
     parent = breadcrumb(top.get("section", ""))[:-1]
     if not parent or named(hits[0]):
         return hits
-    for j, hit in enumerate(hits[1:window], start=1):
+
+    def named_sibling(hit: Hit) -> bool:
         crumbs = breadcrumb(hit.metadata.get("section", ""))
-        if (
-            hit.metadata["source"] == top["source"]
-            and crumbs[:-1] == parent
-            and hit.score >= ratio * hits[0].score
-            and named(hit)
-        ):
-            return [hit, *hits[:j], *hits[j + 1 :]]
-    return hits
+        return hit.metadata["source"] == top["source"] and crumbs[:-1] == parent and named(hit)
+
+    return _promote_close(hits, window, ratio, named_sibling)
 
 
 def defined_term_sections(
@@ -157,7 +168,7 @@ def defined_term_sections(
     서비스란?" under ``쿠버네티스 구성 요소 > 서비스(Service)``); ``gloss`` gives an English
     term's Korean words, so "What does a Kubernetes Service do?" is the same question.
     """
-    compact = re.sub(r"\s+", "", query).lower()
+    compact = _unspaced(query)
     best, chosen = 0, set()
     for doc in docs:
         section = doc.metadata.get("section") or doc.metadata.get("title", "")
@@ -168,7 +179,7 @@ def defined_term_sections(
         rest = query.lower()
         for name in names:
             rest = re.sub(r"\s*".join(map(re.escape, name)), " ", rest)
-        above = re.sub(r"\s+", "", " ".join(breadcrumb(section)[:-1])).lower()
+        above = _unspaced(" ".join(breadcrumb(section)[:-1]))
         if any(not _names_part_of(term, above, gloss) for term in key_terms(rest)):
             continue
         length = max(len(n) for n in matched)

@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 
 REFUSAL_TEXT = "노트에 없는 내용입니다."
 # What a refusal adds for the reasons that name terms; {names} is the list.
+_NOWHERE = " ('{names}'은(는) 노트와 참고 자료에 나오지 않습니다.)"
 _REFUSAL_DETAIL = {
-    Reason.NAME_NOT_IN_NOTES: " ('{names}'은(는) 노트와 참고 자료에 나오지 않습니다.)",
-    Reason.TERMS_MISSING: " ('{names}'은(는) 노트와 참고 자료에 나오지 않습니다.)",
+    Reason.NAME_NOT_IN_NOTES: _NOWHERE,
+    Reason.TERMS_MISSING: _NOWHERE,
     Reason.NAME_NOT_EXPLAINED: " ('{names}'은(는) 지나가듯 언급될 뿐 설명은 없습니다.)",
 }
 

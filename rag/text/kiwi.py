@@ -159,12 +159,10 @@ def _hangul_terms(text: str) -> list[tuple[str, tuple[str, ...]]]:
 
     for token in _analysed(text):
         form, tag, start, _ = token
-        joined = bool(run) and run[-1][2] + run[-1][3] == start
-        if tag in _RUN_TAGS and re.fullmatch(r"[가-힣]+", form) and (joined or not run):
-            run.append(token)
-            continue
-        close()
-        if tag in _RUN_TAGS and re.fullmatch(r"[가-힣]+", form):
+        piece = tag in _RUN_TAGS and re.fullmatch(r"[가-힣]+", form) is not None
+        if not (piece and run and run[-1][2] + run[-1][3] == start):
+            close()  # not joined to the run: it ends here
+        if piece:
             run.append(token)
         elif tag in NOUN_TAGS:
             out.append((form, ()))
