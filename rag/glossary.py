@@ -26,9 +26,13 @@ from rag.index.store import ChunkStore
 from rag.text import morphemes, normalize, tokenize
 from rag.text.wordlists import ENGLISH_STOPWORDS
 
-_PAREN = re.compile(r"\(\s*([^()\n]{1,60}?)\s*[,)]")
+# The first item of a parenthesis; what follows it (")" or ", more") is checked by _is_alias.
+_PAREN = re.compile(r"\(\s*([^()\n]{1,60}?)\s*([,)])([^()\n]{0,60})")
 _HANGUL_TAIL = re.compile(r"([가-힣]+(?: [가-힣]+){0,3})\s?$")
-_LATIN_TAIL = re.compile(r"([A-Za-z][A-Za-z0-9.+#\-]*(?: [A-Za-z][A-Za-z0-9.+#\-]*){0,3})\s?$")
+# Not the tail of an identifier: "BANDWIDTH_POSTPAID_BY_HOUR (대역폭 별)" glosses no "hour".
+_LATIN_TAIL = re.compile(
+    r"(?<![A-Za-z0-9_.+#\-])([A-Za-z][A-Za-z0-9.+#\-]*(?: [A-Za-z][A-Za-z0-9.+#\-]*){0,3})\s?$"
+)
 _HANGUL_ALL = re.compile(r"[가-힣]+(?: [가-힣]+){0,3}")
 _LATIN_ALL = re.compile(r"[A-Za-z][A-Za-z0-9.+#\-]*(?: [A-Za-z][A-Za-z0-9.+#\-]*){0,3}")
 _NOUNS = frozenset({"NNG", "NNP", "XR", "SH", "NNB", "SN", "XSN"})
@@ -91,6 +95,25 @@ def _english_key(phrase: str) -> tuple[str, ...] | None:
     return tuple(_stems(words))
 
 
+def _is_list(first: str, closer: str, rest: str) -> bool:
+    """Whether a parenthesis lists examples rather than glossing the word before it.
+
+    "리소스(HTML, CSS, JS)", "데이터베이스(MySQL, SQL Server)", "참조 변수(String, int[] 등)"
+    name instances: their first item is no translation of the noun before them. A second item
+    that is a shorter form of the first starting with its letter is an alias, not a list:
+    "쿠버네티스(Kubernetes, k8s)", "조건 변수(Condition Variable, CV)".
+    """
+    if closer == ")":
+        return False
+    second = rest.split(",")[0].split(")")[0].strip()
+    return not (
+        "," not in rest.split(")")[0]
+        and second
+        and len(second) < len(first)
+        and second[0].lower() == first[0].lower()
+    )
+
+
 def learn_glossary(texts: list[str], tuning: GlossarySettings) -> Glossary:
     """Every "한국어(English)" and "English(한국어)" pair in ``texts``; an English phrase glossed
     several ways keeps the most frequent Korean tokens first."""
@@ -99,6 +122,8 @@ def learn_glossary(texts: list[str], tuning: GlossarySettings) -> Glossary:
         text = normalize(text)
         for paren in _PAREN.finditer(text):
             inside = paren.group(1)
+            if _is_list(inside, paren.group(2), paren.group(3)):
+                continue
             # 60 characters before the parenthesis hold the glossed words; a regex anchored
             # there stays linear on long lines.
             before = text[max(0, paren.start() - 60) : paren.start()]

@@ -28,6 +28,23 @@ def test_pairs_are_learned_in_both_directions_and_only_for_nouns() -> None:
     assert glossary.expand("What does a reverse proxy do?", 12) == []
 
 
+def test_a_parenthesis_of_examples_or_an_identifiers_tail_is_no_gloss() -> None:
+    glossary = learn_glossary(
+        [
+            "웹 서버는 정적 리소스(HTML, CSS, JS)를 돌려준다.",
+            "대부분의 데이터베이스(MySQL, PostgreSQL)에서 기본키가 인덱스다.",
+            "# 유효 값: TRAFFIC_POSTPAID_BY_HOUR (트래픽 별)",
+            # An alias after the comma is still a gloss.
+            "조건 변수(Condition Variable, CV)는 스레드를 재운다.",
+        ],
+        GlossarySettings(),
+    )
+    assert glossary.expand("How is HTML served?", 12) == []
+    assert glossary.expand("Does MySQL index the primary key?", 12) == []
+    assert glossary.expand("What is billed by the hour?", 12) == []
+    assert glossary.expand("Why use a condition variable?", 12) == tokenize("조건 변수")
+
+
 def test_question_words_match_by_stem_and_the_longest_phrase_wins() -> None:
     glossary = learn_glossary(
         [*GLOSSED, "변수 환경(Variable Environment)과 렉시컬 환경(Lexical Environment)"],
