@@ -81,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
             f"[yellow]date[/] {row['source']}: the date line says {row['date_line']}; "
             f"using {row['date']} from the file name"
         )
+    if report.undated:
+        shown = ", ".join(report.undated[:5]) + (" …" if len(report.undated) > 5 else "")
+        console.print(
+            f"[yellow]no date[/] {len(report.undated)} note(s) name no day ({shown}): date "
+            "questions skip them; name the file YYYY-MM-DD.md or add a '날짜: YYYY-MM-DD' line"
+        )
     return 0
 
 

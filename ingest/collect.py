@@ -105,6 +105,7 @@ def _read_notes(
     report.date_conflicts = [
         {"source": n.source, "date": n.date, "date_line": n.body_date} for n in every if n.body_date
     ]
+    report.undated = sorted(n.source for n in every if not n.date)
     return notes, failed_sources, reused
 
 

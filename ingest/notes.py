@@ -11,10 +11,19 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.sections import DATE_DIGITS, DATE_HEADING, Link, Section, parse_markdown
+from ingest.frontmatter import split_front_matter
+from ingest.sections import DATE_DIGITS, DATE_HEADING, Link, Section, clean_inline, parse_markdown
 from rag.config import IndexSettings
+from rag.text.dates import written_day
 
-_DATE_IN_NAME = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})")
+# Notion appends the page id to an exported file's name ("TIL 3월 5일 1a2b…90.md"); its digits
+# are no date.
+_NOTION_ID = re.compile(r"\s+[0-9a-f]{32}$")
+# A date property line is looked for this far into a note: Notion writes "Created: March 5,
+# 2025 9:12 PM" under the title, templates "날짜: 2025-03-05" near the top; further down, a
+# line that starts "date:" is the note's content.
+_TOP_LINES = 12
+_MARKER = re.compile(r"^\s*(?:[-*+>]\s+)+")
 
 
 class NoteError(Exception):
@@ -118,30 +127,53 @@ def parse_note(
     text = read_note_text(path, source, max_bytes)
     if "\x00" in text:
         raise NoteError(source, "looks like a binary file, not a markdown note")
+    front, text = split_front_matter(text)
     parsed = parse_markdown(text)
     title = ""
-    body_date = ""
+    heading_date = ""
     for section in parsed.sections:
         if not section.headings:
             continue
         if section.level == 1 and not section.pseudo and not title:
             title = section.headings[-1]
-        if DATE_HEADING.match(section.headings[-1]) and not body_date:
-            body_date = _loose_date(section.headings[-1])
+        if DATE_HEADING.match(section.headings[-1]) and not heading_date:
+            heading_date = _day_of(section.headings[-1])
+    # The note's own word for its day, most explicit first: front matter, a date line (a
+    # heading anywhere, a property line at the top), a title that is a date ("# 2025년 3월 6일").
+    body_date = front.date or heading_date or _top_line_date(text) or _day_of(title, loose=False)
     # A journal's files are named by their day, and date lines carry typos and copies of the
     # day before ("2025 06-05", a blank line, yesterday's date): the file name wins, the date
     # line is used only when the name has none, and a disagreement is reported.
-    match = _DATE_IN_NAME.search(path.stem)
-    name_date = "-".join(match.groups()) if match else ""
+    name_day = written_day(_NOTION_ID.sub("", path.stem))
+    name_date = name_day.isoformat() if name_day else ""
     date = name_date or body_date
     return Note(
         source=source,
-        title=title or path.stem,
+        title=title or front.title or path.stem,
         date=date,
         sections=parsed.sections,
         links=parsed.links,
         body_date=body_date if body_date and body_date != date else "",
     )
+
+
+def _top_line_date(text: str) -> str:
+    """The day of a date property line among the note's first non-blank lines."""
+    lines = [ln for ln in text.split("\n") if ln.strip()][:_TOP_LINES]
+    for line in lines:
+        line = _MARKER.sub("", clean_inline(line))
+        if DATE_HEADING.match(line):
+            return _day_of(line)
+    return ""
+
+
+def _day_of(line: str, loose: bool = True) -> str:
+    """The day a date line names: written out ("March 5, 2025", "2025년 3월 5일") or, from a
+    line known to be a date line, digits read loosely ("2025 06-05")."""
+    day = written_day(line)
+    if day:
+        return day.isoformat()
+    return _loose_date(line) if loose else ""
 
 
 def _loose_date(line: str) -> str:

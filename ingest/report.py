@@ -16,6 +16,9 @@ class IngestReport:
     notes_skipped: list[dict[str, str]] = field(default_factory=list)
     # Notes whose date line disagrees with their file name (the file name is used).
     date_conflicts: list[dict[str, str]] = field(default_factory=list)
+    # Notes with no day anywhere (file name, front matter, date line, title): a date question
+    # or a day digest cannot find them, so the student is told which.
+    undated: list[str] = field(default_factory=list)
     fetched: int = 0
     cached: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
@@ -37,6 +40,7 @@ class IngestReport:
             "notes_failed": self.notes_failed,
             "notes_skipped": self.notes_skipped,
             "date_conflicts": self.date_conflicts,
+            "undated": self.undated,
             "references": {"fetched": self.fetched, "cached": self.cached, "failed": self.failed},
             "chunks": {
                 "added": self.added,

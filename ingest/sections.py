@@ -43,8 +43,10 @@ _BULLET = re.compile(r"^\s*[-*+]\s+(?:\[[ xX]\]\s+)?")
 # a label (a sub-heading) drops it.
 ORDINAL = re.compile(r"^\s*\d{1,9}[.)]\s+(?:\[[ xX]\]\s+)?")
 # "날짜: 2025-02-20 🤒 (comment)", "날짜: 2025 06-05", "날짜: " (blank): a date line, whatever
-# follows; the digits are read loosely.
-DATE_HEADING = re.compile(r"^\s*(?:날짜|date)\s*[:：]", re.IGNORECASE)
+# follows; the digits are read loosely. Notion's property is "Created" ("Created time").
+DATE_HEADING = re.compile(
+    r"^\s*(?:날짜|일자|작성일|생성일|date|created(?:\s*(?:time|at|on))?)\s*[:：]", re.IGNORECASE
+)
 DATE_DIGITS = re.compile(r"(20\d{2})\D{1,3}(\d{1,2})\D{1,3}(\d{1,2})(?!\d)")
 
 

@@ -83,3 +83,33 @@ def test_a_digest_sentence_is_prose_never_a_code_fence(journal: Assistant) -> No
     answer = journal.ask("2월 15일에 뭘 배웠지?")
     assert answer.mode == "digest" and answer.citations
     assert "```" not in answer.answer
+
+
+def test_a_journal_of_another_layout_is_indexed_by_day(tmp_path: Path) -> None:
+    """Front matter, a Notion export (page id in the name, a "Created" property) and a title
+    that is the day: each note is found by its day; a note with no day is reported."""
+    from ingest.sync import sync_index
+    from tests.notes_helpers import offline_settings, write_note
+
+    corpus = tmp_path / "corpus"
+    write_note(corpus, "queue.md", "---\ndate: 2025-03-04\n---\n# 큐\n\n## 큐\n선입선출이다.\n")
+    write_note(
+        corpus,
+        "TIL 3월 5일 1a2b3c4d5e6f7890abcdef1234567890.md",
+        "# TIL 3월 5일\n\nCreated: March 5, 2025 9:12 PM\n\n## 스택\n스택은 후입선출이다.\n",
+    )
+    write_note(corpus, "day.md", "# 2025년 3월 6일 (목)\n\n## 해시\n해시는 키로 값을 찾는다.\n")
+    write_note(corpus, "misc.md", "# 메모\n\n## 정렬\n정렬은 순서대로 놓는 것이다.\n")
+    settings = offline_settings(tmp_path, corpus)
+    report = sync_index(settings)
+    assert report.undated == ["misc.md"]
+    assistant = Assistant(settings)
+    for question, source, words in [
+        ("3월 5일에 뭘 배웠지?", "TIL 3월 5일 1a2b3c4d5e6f7890abcdef1234567890.md", "후입선출"),
+        ("What did I study on March 6?", "day.md", "해시"),
+        ("2025-03-04 공부 내용", "queue.md", "선입선출이다"),
+    ]:
+        answer = assistant.ask(question)
+        assert answer.mode == "digest" and not answer.refused, question
+        assert [c.source for c in answer.citations] == [source], question
+        assert words in answer.answer

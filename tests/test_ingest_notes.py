@@ -45,3 +45,63 @@ def test_only_files_reached_without_leaving_the_corpus_are_inside(tmp_path: Path
     assert outside_corpus(corpus / "dir" / "secret.md", corpus).startswith("links outside")
     # A lexical "..": below the corpus by its spelling only.
     assert outside_corpus(corpus / ".." / "secret.md", corpus).startswith("links outside")
+
+
+# ---------------------------------------------------------------- a note's day, in any layout
+NOTION_ID = "1a2b3c4d5e6f7890abcdef1234567890"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "day"),
+    [
+        # Obsidian / Jekyll front matter
+        ("event-loop.md", "---\ntitle: 이벤트 루프\ndate: 2025-03-04\n---\n\n# 루프\n본문.\n",
+         "2025-03-04"),
+        ("hooks.md", "---\ncreated: 2025-03-08T21:10:00\ntags: [react]\n---\n# 훅\n본문.\n",
+         "2025-03-08"),
+        # A Notion export: the page id in the file name, the day in its "Created" property
+        (f"TIL 3월 5일 {NOTION_ID}.md",
+         "# TIL 3월 5일\n\nCreated: March 5, 2025 9:12 PM\nTags: React\n\n## 훅\n본문.\n",
+         "2025-03-05"),
+        # A title that is the day, a property line as a list item
+        ("note.md", "# 2025년 3월 6일 (목)\n\n## 클로저\n본문.\n", "2025-03-06"),
+        ("hash.md", "# 해시\n\n- **날짜**: 2025.03.07\n\n해시는 빠르다.\n", "2025-03-07"),
+        ("20250309_til.md", "# 정렬\n본문.\n", "2025-03-09"),
+        # No day anywhere: digits of a page id are no date, nor a "date:" deep in the content
+        (f"해시 {NOTION_ID}.md", "# 해시\n" + "본문.\n\n" * 15 + "date: 2024-01-01 형식\n", ""),
+    ],
+    ids=["front-matter", "front-matter-datetime", "notion", "title", "property-item",
+         "compact-name", "none"],
+)
+def test_a_notes_day_is_read_from_any_common_layout(
+    tmp_path: Path, name: str, text: str, day: str
+) -> None:
+    assert parse_note(write_note(tmp_path, name, text), tmp_path).date == day
+
+
+def test_front_matter_is_metadata_not_a_section(tmp_path: Path) -> None:
+    from ingest.chunking import chunk_note
+
+    text = "---\ntitle: 큐\ndate: 2025-03-04\ntags: [자료구조]\n---\n\n## 큐\n\n선입선출이다.\n"
+    note = parse_note(write_note(tmp_path, "queue.md", text), tmp_path)
+    docs = chunk_note(note)
+    assert note.title == "큐"  # no level-1 heading: the front matter's title
+    assert not any("tags" in d.page_content or "tags" in d.metadata["section"] for d in docs)
+    (doc,) = docs
+    # Line numbers still point into the file as written (citations open it there).
+    assert text.splitlines()[doc.metadata["start_line"] - 1] == "선입선출이다."
+
+
+def test_broken_front_matter_never_loses_the_note(tmp_path: Path) -> None:
+    text = "---\ndate: [2025-03-04\n---\n# 스택\n\n스택은 후입선출이다.\n"
+    note = parse_note(write_note(tmp_path, "2025-03-04.md", text), tmp_path)
+    assert note.date == "2025-03-04"
+    assert any("후입선출" in b.text for s in note.sections for b in s.blocks)
+
+
+def test_the_file_name_wins_over_front_matter_and_the_disagreement_is_kept(
+    tmp_path: Path,
+) -> None:
+    text = "---\ndate: 2025-03-03\n---\n# 스택\n본문.\n"
+    note = parse_note(write_note(tmp_path, "2025-03-04.md", text), tmp_path)
+    assert (note.date, note.body_date) == ("2025-03-04", "2025-03-03")

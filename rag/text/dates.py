@@ -278,3 +278,41 @@ def find_dates(text: str, anchor: date | None = None) -> DateSpan | None:
 def strip_dates(text: str, span: DateSpan | None) -> str:
     """The question without its date expression (what is left is its topic, if any)."""
     return text.replace(span.text, " ") if span else text
+
+
+# A day written with its year, as a note's file name, front matter or date line has it:
+# "2025-03-04", "2025_03_04", "2025.3.4", "2025년 3월 4일", "20250304", "March 4, 2025",
+# "4 March 2025". Only a real calendar day counts ("1234-56-78" in a Notion page id does not).
+_WRITTEN_DAY: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "ymd",
+        re.compile(r"(?<!\d)(20\d{2})\s*[-./_년]\s*(\d{1,2})\s*[-./_월]\s*(\d{1,2})(?!\d)"),
+    ),
+    ("ymd", re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")),
+    ("en_md", re.compile(_EN_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s*(20\d{2})(?!\d)", re.I)),
+    (
+        "en_dm",
+        re.compile(
+            r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _EN_MONTH + r",?\s*(20\d{2})(?!\d)", re.I
+        ),
+    ),
+]
+
+
+def written_day(text: str) -> date | None:
+    """The earliest day in ``text`` that is written with its year, or None."""
+    found: list[tuple[int, date]] = []
+    for kind, pattern in _WRITTEN_DAY:
+        for m in pattern.finditer(text):
+            g = m.groups()
+            if kind == "ymd":
+                y, mo, d = int(g[0]), int(g[1]), int(g[2])
+            elif kind == "en_md":
+                mo, d, y = MONTHS_EN[g[0].lower().rstrip(".")], int(g[1]), int(g[2])
+            else:
+                d, mo, y = int(g[0]), MONTHS_EN[g[1].lower().rstrip(".")], int(g[2])
+            day = _safe(y, mo, d)
+            if day:
+                found.append((m.start(), day))
+                break
+    return min(found)[1] if found else None
