@@ -37,6 +37,7 @@ class _Unit:
 class _Group:
     path: tuple[str, ...]
     units: list[_Unit]
+    date: str = ""  # the section's own day, in a note of several days
 
 
 def chunk_id(source: str, section: str, text: str) -> str:
@@ -155,10 +156,13 @@ def _block_units(block: Block, max_chars: int) -> list[_Unit]:
     return _sentences(block.text, block.start_line, block.end_line, max_chars)
 
 
-def _groups(sections: Iterable[Section], path_of, max_chars: int) -> list[_Group]:
+def _groups(
+    sections: Iterable[Section], path_of, max_chars: int, dates: list[str] | None = None
+) -> list[_Group]:
     groups: list[_Group] = []
-    for section in sections:
+    for i, section in enumerate(sections):
         path = path_of(section)
+        day = dates[i] if dates else ""
         plain: _Group | None = None
         for block in section.blocks:
             if block.kind == "item" and is_label(block.label):
@@ -166,10 +170,10 @@ def _groups(sections: Iterable[Section], path_of, max_chars: int) -> list[_Group
                 units = _line_units(
                     block.children, block.start_line, block.end_line, max_chars, bullet=False
                 )
-                groups.append(_Group((*path, block.label), units))
+                groups.append(_Group((*path, block.label), units, day))
                 continue
             if plain is None:
-                plain = _Group(path, [])
+                plain = _Group(path, [], day)
                 groups.append(plain)
             plain.units.extend(_block_units(block, max_chars))
     return [g for g in groups if g.units]
@@ -225,6 +229,7 @@ def _documents(
             code_chars = sum(len(u.text) for u in units if u.code)
             meta = {
                 **base,
+                **({"date": group.date} if group.date else {}),
                 "chunk_id": cid,
                 "section": section,
                 "position": len(docs),
@@ -241,7 +246,12 @@ def _documents(
 
 def chunk_note(note: Note, target: int = 250, max_chars: int = 450) -> list[Document]:
     base = {"source": note.source, "kind": "note", "title": note.title, "date": note.date}
-    groups = _groups(note.sections, lambda s: breadcrumb(s.headings, note.title), max_chars)
+    groups = _groups(
+        note.sections,
+        lambda s: breadcrumb(s.headings, note.title),
+        max_chars,
+        note.section_dates,
+    )
     return _documents(groups, base, (), target, max_chars, with_lines=True)
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.frontmatter import split_front_matter
 from ingest.sections import DATE_DIGITS, DATE_HEADING, Link, Section, clean_inline, parse_markdown
 from rag.config import IndexSettings
-from rag.text.dates import written_day
+from rag.text.dates import day_heading, written_day
 
 # Notion appends the page id to an exported file's name ("TIL 3월 5일 1a2b…90.md"); its digits
 # are no date.
@@ -43,6 +43,9 @@ class Note:
     sections: list[Section]
     links: list[Link]
     body_date: str = ""  # what the note's own date line says, when it disagrees with ``date``
+    # One day per section, for a note that holds several days (a week's or a month's journal in
+    # one file, a heading per day); empty for a note of one day: its sections take ``date``.
+    section_dates: list[str] = field(default_factory=list)
 
 
 def discover_notes(corpus_dir: Path) -> list[Path]:
@@ -144,17 +147,37 @@ def parse_note(
     # A journal's files are named by their day, and date lines carry typos and copies of the
     # day before ("2025 06-05", a blank line, yesterday's date): the file name wins, the date
     # line is used only when the name has none, and a disagreement is reported.
-    name_day = written_day(_NOTION_ID.sub("", path.stem))
+    stem = _NOTION_ID.sub("", path.stem)
+    # A journal kept in folders by month names a day by its path: "2025/03/04.md".
+    name_day = written_day(stem) or written_day(_NOTION_ID.sub("", source.removesuffix(".md")))
     name_date = name_day.isoformat() if name_day else ""
     date = name_date or body_date
+    year = re.search(r"(?<!\d)20\d{2}(?!\d)", date or stem or title)
+    section_dates = _section_days(parsed.sections, int(year.group(0)) if year else None)
+    if section_dates and not date:
+        date = min(d for d in section_dates if d)
     return Note(
         source=source,
         title=title or front.title or path.stem,
         date=date,
         sections=parsed.sections,
         links=parsed.links,
-        body_date=body_date if body_date and body_date != date else "",
+        body_date=body_date if body_date and body_date != date and not section_dates else "",
+        section_dates=section_dates,
     )
+
+
+def _section_days(sections: list[Section], year: int | None) -> list[str]:
+    """Each section's day: that of the nearest heading above it that is only a day ("## 3월
+    4일 (화)"), when the note has headings of two days or more; [] otherwise. A section before
+    the first day heading keeps the note's date ("")."""
+    days = []
+    for section in sections:
+        day = next(
+            (d for h in reversed(section.headings) if (d := day_heading(h, year))), None
+        )
+        days.append(day.isoformat() if day else "")
+    return days if len({d for d in days if d}) >= 2 else []
 
 
 def _top_line_date(text: str) -> str:

@@ -19,8 +19,17 @@ from langchain_core.documents import Document
 from rag.config import StructureSettings
 from rag.index.store import ChunkStore
 from rag.text import breadcrumb, compact, is_generic_heading
+from rag.text.dates import day_heading
 
 _DATE_LIKE = re.compile(r"^[\d\s./\-년월일:~]+$")
+# Any leap year: a heading's day is checked for being only a date, not placed in a year.
+_ANY_YEAR = 2024
+
+
+def _is_date(label: str) -> bool:
+    """A heading that is only a date ("2025-03-04", "3월 4일 (화)"): the journal's index, not a
+    topic."""
+    return bool(_DATE_LIKE.match(label)) or day_heading(label, _ANY_YEAR) is not None
 
 
 def template_key(label: str) -> str:
@@ -55,7 +64,7 @@ def template_of(store: ChunkStore, tuning: StructureSettings) -> frozenset[str]:
 
 def is_structural(label: str, template: frozenset[str]) -> bool:
     key = template_key(label)
-    return not key or key in template or is_generic_heading(label) or bool(_DATE_LIKE.match(label))
+    return not key or key in template or is_generic_heading(label) or _is_date(label)
 
 
 @lru_cache(maxsize=1 << 16)  # asked of every candidate of every question
@@ -68,7 +77,7 @@ def is_template_section(section: str, template: frozenset[str]) -> bool:
         # a template (a single note, plain notes) it is the content.
         return bool(template)
     leaf = crumbs[-1]
-    return template_key(leaf) in template or bool(_DATE_LIKE.match(leaf))
+    return template_key(leaf) in template or _is_date(leaf)
 
 
 def topic_of(section: str, template: frozenset[str]) -> str:

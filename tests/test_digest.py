@@ -113,3 +113,32 @@ def test_a_journal_of_another_layout_is_indexed_by_day(tmp_path: Path) -> None:
         assert answer.mode == "digest" and not answer.refused, question
         assert [c.source for c in answer.citations] == [source], question
         assert words in answer.answer
+
+
+def test_a_note_of_several_days_gives_each_section_its_own_day(tmp_path: Path) -> None:
+    """A month's journal in one file, a heading per day: each day's digest lists that day's
+    sections only, and the day heading is no topic."""
+    from ingest.sync import sync_index
+    from tests.notes_helpers import offline_settings, write_note
+
+    corpus = tmp_path / "corpus"
+    write_note(
+        corpus,
+        "2025-03.md",
+        "# 3월 TIL\n\n## 3월 10일 (월)\n\n### 트라이\n트라이는 문자열을 접두사로 찾는다.\n\n"
+        "## 3월 11일 (화)\n\n### 힙\n힙은 최솟값을 먼저 꺼낸다.\n\n### 트라이\n다시 복습했다.\n",
+    )
+    settings = offline_settings(tmp_path, corpus)
+    sync_index(settings)
+    assistant = Assistant(settings)
+    first = assistant.ask("3월 10일에 뭘 배웠지?")
+    assert first.mode == "digest" and "접두사" in first.answer and "최솟값" not in first.answer
+    second = assistant.ask("3월 11일에 뭘 배웠어?")
+    assert "최솟값" in second.answer and "접두사" not in second.answer
+    assert "**3월 11일 (화)**" not in second.answer and "**힙**" in second.answer
+    # The same sub-heading on two days is two sections, one per day.
+    store = assistant.store
+    assert {d.metadata["date"] for d in store.docs if "트라이" in d.metadata["section"]} == {
+        "2025-03-10",
+        "2025-03-11",
+    }

@@ -316,3 +316,34 @@ def written_day(text: str) -> date | None:
                 found.append((m.start(), day))
                 break
     return min(found)[1] if found else None
+
+
+# What may sit beside the date in a heading that is only a day: a weekday, "TIL", punctuation.
+_DAY_HEADING_REST = re.compile(
+    r"^(?:[\s()\[\],.:~\-|/]|til|일지|[월화수목금토일](?:요일)?"
+    r"|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)*$",
+    re.I,
+)
+
+
+def day_heading(label: str, year: int | None) -> date | None:
+    """The day a heading that is only a date names ("2025-03-04", "3월 5일 (수)", "TIL March
+    6"), a day without a year taken in ``year`` (none, when it is None); None for a heading
+    that says more ("3월 5일 회고", "HTTP 1.1") or a number that may be a section's ("1.2")."""
+    day = written_day(label)
+    if day is None:
+        if year is None:
+            return None
+        found = _days(label, date(year, 12, 31))
+        if not found:
+            return None
+        start, end, day = found[0]
+        # "1.2" or "3/4" alone is as often a numbered heading as a day: only "3월 5일" or
+        # "March 5" names a day without its year.
+        if not re.search(r"월|[A-Za-z]", label[start:end]):
+            return None
+        rest = label[:start] + label[end:]
+    else:
+        span = next(m for _, p in _WRITTEN_DAY if (m := p.search(label)))
+        rest = label[: span.start()] + label[span.end() :]
+    return day if _DAY_HEADING_REST.match(rest) else None
