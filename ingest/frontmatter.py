@@ -1,9 +1,13 @@
-"""A note's YAML front matter (Obsidian, Jekyll, Hugo, many Notion exporters).
+"""A note's metadata lines: YAML front matter and a property block.
 
-``---`` on the first line opens it and the next ``---`` (or ``...``) line closes it. Its lines
-are metadata, not the note's first section: they are blanked (so every later line keeps its
-number for citations) and the keys parsed with PyYAML. Broken YAML is kept as blank lines too:
-a note is never refused for its metadata.
+Front matter (Obsidian, Jekyll, Hugo, many exporters): ``---`` on the first line opens it and the
+next ``---`` (or ``...``) line closes it; the keys are parsed with PyYAML. A property block
+(Notion's export writes "Created: March 5, 2025 9:12 PM" / "Tags: React" under the title):
+consecutive "Key: value" lines at the top, one of them a date line.
+
+Both are metadata, not the note's first section (a quiz item on "Tags: React" is logistics):
+their lines are blanked, so every later line keeps its number for citations. Broken YAML is
+blanked too: a note is never refused for its metadata.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from ingest.sections import DATE_HEADING
 from rag.text.dates import written_day
 
 # Front matter is short; a "---" 60 lines down is a thematic break, not its end.
@@ -66,3 +71,37 @@ def _iso(value: Any) -> str:
         day = written_day(value)
         return day.isoformat() if day else ""
     return ""
+
+
+# "Created: …", "- **Tags**: React", "작성자: 홍길동": a short key, a colon, a value (a URL's
+# "https://" is no key, a heading line no property).
+_PROPERTY = re.compile(
+    r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?(?P<key>[^\s#:：*>|`][^:：*|`]{0,24}?)(?:\*\*|__)?\s*[:：]"
+    r"(?!//)\s*(?P<value>.*)$"
+)
+
+
+def blank_property_block(text: str, top_lines: int) -> str:
+    """``text`` with its property block blanked: the run of "Key: value" lines among the first
+    ``top_lines`` non-blank lines that holds a date line; unchanged when there is none."""
+    lines = text.split("\n")
+    seen = 0
+    i = 0
+    while i < len(lines) and seen < top_lines:
+        if not lines[i].strip():
+            i += 1
+            continue
+        run = i
+        while run < len(lines) and lines[run].strip() and _PROPERTY.match(lines[run]):
+            run += 1
+        block = lines[i:run]
+        if any(DATE_HEADING.match(_plain_key(line)) for line in block):
+            return "\n".join(lines[:i] + [""] * len(block) + lines[run:])
+        seen += max(1, run - i)
+        i = max(run, i + 1)
+    return text
+
+
+def _plain_key(line: str) -> str:
+    m = _PROPERTY.match(line)
+    return f"{m.group('key')}: {m.group('value')}" if m else line

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.frontmatter import split_front_matter
+from ingest.frontmatter import blank_property_block, split_front_matter
 from ingest.sections import DATE_DIGITS, DATE_HEADING, Link, Section, clean_inline, parse_markdown
 from rag.config import IndexSettings
 from rag.text.dates import day_heading, written_day
@@ -131,7 +131,8 @@ def parse_note(
     if "\x00" in text:
         raise NoteError(source, "looks like a binary file, not a markdown note")
     front, text = split_front_matter(text)
-    parsed = parse_markdown(text)
+    top_date = _top_line_date(text)
+    parsed = parse_markdown(blank_property_block(text, _TOP_LINES))
     title = ""
     heading_date = ""
     for section in parsed.sections:
@@ -143,7 +144,7 @@ def parse_note(
             heading_date = _day_of(section.headings[-1])
     # The note's own word for its day, most explicit first: front matter, a date line (a
     # heading anywhere, a property line at the top), a title that is a date ("# 2025년 3월 6일").
-    body_date = front.date or heading_date or _top_line_date(text) or _day_of(title, loose=False)
+    body_date = front.date or heading_date or top_date or _day_of(title, loose=False)
     # A journal's files are named by their day, and date lines carry typos and copies of the
     # day before ("2025 06-05", a blank line, yesterday's date): the file name wins, the date
     # line is used only when the name has none, and a disagreement is reported.

@@ -106,3 +106,20 @@ def test_the_file_name_wins_over_front_matter_and_the_disagreement_is_kept(
     text = "---\ndate: 2025-03-03\n---\n# 스택\n본문.\n"
     note = parse_note(write_note(tmp_path, "2025-03-04.md", text), tmp_path)
     assert (note.date, note.body_date) == ("2025-03-04", "2025-03-03")
+
+
+def test_a_notion_property_block_is_metadata_not_content(tmp_path: Path) -> None:
+    from ingest.chunking import chunk_note
+
+    text = (
+        "# TIL 3월 5일\n\nCreated: March 5, 2025 9:12 PM\nTags: React, 훅\n\n"
+        "## 훅\n\nuseState: 상태를 만든다.\n"
+    )
+    note = parse_note(write_note(tmp_path, f"TIL {NOTION_ID}.md", text), tmp_path)
+    docs = chunk_note(note)
+    assert note.date == "2025-03-05"
+    assert not any("Tags" in d.page_content or "Created" in d.page_content for d in docs)
+    # A "key: value" line of the content stays: only a block with a date line is metadata.
+    (doc,) = docs
+    assert "useState: 상태를 만든다." in doc.page_content
+    assert text.splitlines()[doc.metadata["start_line"] - 1] == "useState: 상태를 만든다."
