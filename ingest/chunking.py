@@ -210,12 +210,16 @@ def _documents(
     target: int,
     max_chars: int,
     with_lines: bool,
+    hidden: frozenset[str] = frozenset(),
 ) -> list[Document]:
     docs: list[Document] = []
     seen: set[str] = set()
     for group in groups:
         section = SEPARATOR.join(group.path)
-        crumbs = list(title_prefix) + [p for p in group.path if p not in title_prefix]
+        # A day heading keeps two days' same-named sections apart in ``section``; in the text
+        # it is metadata (the chunk's date), as a one-day note's date heading is.
+        shown = [p for p in group.path if p not in hidden]
+        crumbs = list(title_prefix) + [p for p in shown if p not in title_prefix]
         header = SEPARATOR.join(crumbs) or base.get("title", "")
         for units in _pack(group.units, target, max_chars):
             body = "\n".join(u.text for u in units)
@@ -252,7 +256,7 @@ def chunk_note(note: Note, target: int = 250, max_chars: int = 450) -> list[Docu
         max_chars,
         note.section_dates,
     )
-    return _documents(groups, base, (), target, max_chars, with_lines=True)
+    return _documents(groups, base, (), target, max_chars, True, note.day_headings)
 
 
 def chunk_reference(

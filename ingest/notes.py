@@ -46,6 +46,7 @@ class Note:
     # One day per section, for a note that holds several days (a week's or a month's journal in
     # one file, a heading per day); empty for a note of one day: its sections take ``date``.
     section_dates: list[str] = field(default_factory=list)
+    day_headings: frozenset[str] = frozenset()  # the headings that gave those days
 
 
 def discover_notes(corpus_dir: Path) -> list[Path]:
@@ -154,7 +155,9 @@ def parse_note(
     name_date = name_day.isoformat() if name_day else ""
     date = name_date or body_date
     year = re.search(r"(?<!\d)20\d{2}(?!\d)", date or stem or title)
-    section_dates = _section_days(parsed.sections, int(year.group(0)) if year else None)
+    section_dates, day_headings = _section_days(
+        parsed.sections, int(year.group(0)) if year else None
+    )
     if section_dates and not date:
         date = min(d for d in section_dates if d)
     return Note(
@@ -165,20 +168,28 @@ def parse_note(
         links=parsed.links,
         body_date=body_date if body_date and body_date != date and not section_dates else "",
         section_dates=section_dates,
+        day_headings=day_headings,
     )
 
 
-def _section_days(sections: list[Section], year: int | None) -> list[str]:
+def _section_days(
+    sections: list[Section], year: int | None
+) -> tuple[list[str], frozenset[str]]:
     """Each section's day: that of the nearest heading above it that is only a day ("## 3월
-    4일 (화)"), when the note has headings of two days or more; [] otherwise. A section before
-    the first day heading keeps the note's date ("")."""
+    4일 (화)"), when the note has headings of two days or more, and those headings; ([], {})
+    otherwise. A section before the first day heading keeps the note's date ("")."""
     days = []
+    headings: set[str] = set()
     for section in sections:
-        day = next(
-            (d for h in reversed(section.headings) if (d := day_heading(h, year))), None
+        found = next(
+            ((h, d) for h in reversed(section.headings) if (d := day_heading(h, year))), None
         )
-        days.append(day.isoformat() if day else "")
-    return days if len({d for d in days if d}) >= 2 else []
+        days.append(found[1].isoformat() if found else "")
+        if found:
+            headings.add(found[0])
+    if len({d for d in days if d}) < 2:
+        return [], frozenset()
+    return days, frozenset(headings)
 
 
 def _top_line_date(text: str) -> str:

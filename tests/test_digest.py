@@ -136,8 +136,10 @@ def test_a_note_of_several_days_gives_each_section_its_own_day(tmp_path: Path) -
     second = assistant.ask("3월 11일에 뭘 배웠어?")
     assert "최솟값" in second.answer and "접두사" not in second.answer
     assert "**3월 11일 (화)**" not in second.answer and "**힙**" in second.answer
-    # The same sub-heading on two days is two sections, one per day.
+    # The same sub-heading on two days is two sections, one per day; the day heading is the
+    # chunk's date, not words of its text.
     store = assistant.store
+    assert not any("3월 1" in d.page_content for d in store.docs)
     assert {d.metadata["date"] for d in store.docs if "트라이" in d.metadata["section"]} == {
         "2025-03-10",
         "2025-03-11",
