@@ -39,17 +39,19 @@ def template_key(label: str) -> str:
 
 
 def learn_template(docs: Iterable[Document], tuning: StructureSettings) -> frozenset[str]:
-    """Compacted heading labels that recur in at least ``share`` of the notes (and in at
-    least ``min_notes`` of them): the journal's template."""
-    notes_with: dict[str, set[str]] = defaultdict(set)
-    notes: set[str] = set()
+    """Compacted heading labels that recur in at least ``share`` of the journal's entries (and
+    in at least ``min_notes`` of them): the journal's template. An entry is one day of one note:
+    a note per day, or each day of a file that holds a month (the template recurs per day)."""
+    notes_with: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    notes: set[tuple[str, str]] = set()
     for doc in docs:
         meta = doc.metadata
         if meta.get("kind") != "note":
             continue
-        notes.add(meta["source"])
+        entry = (meta["source"], str(meta.get("date") or ""))
+        notes.add(entry)
         for label in breadcrumb(meta.get("section", "")):
-            notes_with[template_key(label)].add(meta["source"])
+            notes_with[template_key(label)].add(entry)
     needed = max(tuning.template_min_notes, tuning.template_share * len(notes))
     return frozenset(label for label, found in notes_with.items() if len(found) >= needed)
 

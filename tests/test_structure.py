@@ -37,3 +37,19 @@ def test_a_small_corpus_learns_nothing_but_generic_headings_still_count() -> Non
     template = learn_template(docs, StructureSettings())
     assert template == frozenset()
     assert is_structural("참고 자료", template) and not is_structural("파드", template)
+
+
+def test_in_a_file_of_many_days_the_template_recurs_per_day() -> None:
+    """A month in one file: "오늘의 회고" under each day's heading is template, though the
+    file is one note; a topic of one day is not, and a day heading is never a topic."""
+    docs = []
+    topics = "파드 서비스 인그레스 볼륨 노드 클러스터 레플리카셋 디플로이먼트 잡 크론잡".split()
+    for day, topic in enumerate(topics, start=1):
+        for section in (f"3월 {day}일 (월) > 오늘의 회고", f"3월 {day}일 (월) > {topic}"):
+            doc = _doc("2025-03.md", section)
+            doc.metadata["date"] = f"2025-03-{day:02d}"
+            docs.append(doc)
+    template = learn_template(docs, StructureSettings())
+    assert "오늘의회고" in template and not template & {"파드", "서비스", "잡"}
+    assert topic_of("3월 4일 (화) > 해시", template) == "해시"
+    assert is_structural("3월 4일 (화)", template) and is_structural("March 5, 2025", template)
