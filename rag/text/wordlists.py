@@ -27,7 +27,8 @@ KOREAN_STOPWORDS = frozenset(
     ).split()
 )
 # Headings that organise a note or a page but name no concept: note-template and diary
-# headings (TIL templates, KPT retrospectives) and documentation furniture (예시, 장점, 개요).
+# headings (TIL templates in Korean and English, KPT retrospectives) and documentation
+# furniture (예시, 장점, 개요). A journal of few notes cannot show its template by recurrence.
 # Never a quiz term, a distractor or an example question. Stored compacted (see ``compact``).
 _GENERIC_HEADING_WORDS = """
     예시 예제 용어 동기 단점 장점 대안 구성 개요 참고 경고 주의 노트 소개 요약 정리 배경 목적
@@ -36,6 +37,9 @@ _GENERIC_HEADING_WORDS = """
     학습목표 todo 할일 내일할일 메모 질문 keep problem try references reference summary notes
     종류 특징 특성 이점 장단점 동작방식 동작과정 동작원리 원리 사용법 구조 과정 기능 주요개념
     차이점 비교 정의 방식 실습 적용 예시코드 코드 결과 정리하기 문제 풀이 해결 해결방법
+    배운점 배운내용 오늘한일 한일 오늘의학습 학습내용 학습기록 공부내용 오늘의목표 목표 소감 후기
+    링크 출처 레퍼런스 todayilearned whatilearned learned retrospective reflection goals links
+    resources overview examples example pros cons introduction conclusion background nextsteps
 """.split()
 GENERIC_HEADINGS = frozenset(compact(w) for w in _GENERIC_HEADING_WORDS)
 
