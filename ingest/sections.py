@@ -30,6 +30,19 @@ _LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
 _CODE_SPAN = re.compile(r"`([^`]+)`")
+# Obsidian: "[[useState]]", "[[React Hooks|훅 문서]]", "[[note#heading]]" read as their alias or
+# target; an embed ("![[diagram.png]]") is no text. "==highlight==" is its words.
+_WIKI_EMBED = re.compile(r"!\[\[[^\]\n]*\]\]")
+# Not inside a path: "pages/book/[[...id]].tsx" is a Next.js file name.
+_WIKILINK = re.compile(
+    r"(?<![A-Za-z0-9_/.])\[\[([^\]|#\n]*)(?:#([^\]|\n]*))?(?:\|([^\]\n]+))?\]\]"
+    r"(?![A-Za-z0-9_]|\.[A-Za-z])"
+)
+_HIGHLIGHT = re.compile(r"(?<![=\w])==(?=[^\s=])(.+?)(?<=[^\s=])==(?!=)")
+# An Obsidian callout's first line: "> [!note] 제목", "> [!tip]- 접힌 제목".
+_CALLOUT = re.compile(r"^\s*>\s?\[!([\w-]+)\][+-]?\s*(.*)$")
+# A line of tags only ("#react #frontend"): metadata, not a sentence.
+_TAG_LINE = re.compile(r"^\s*(?:#(?=[^\s#]*[A-Za-z가-힣])[^\s#]+\s*)+$")
 # Notion exports callouts as <aside>...</aside> and toggles as <details>: the tags are
 # wrappers, the lines between them are ordinary markdown of the section.
 _WRAPPER_TAG = re.compile(r"^\s*</?(?:aside|details|summary|div|section)\b[^>]*>\s*$", re.I)
@@ -63,6 +76,9 @@ def clean_inline(text: str) -> str:
         return f"\ue000{len(codes) - 1}\ue000"
 
     text = _CODE_SPAN.sub(stash, text)
+    text = _WIKI_EMBED.sub("", text)
+    text = _WIKILINK.sub(lambda m: (m.group(3) or m.group(1) or m.group(2) or "").strip(), text)
+    text = _HIGHLIGHT.sub(lambda m: m.group(1), text)
     text = _IMAGE.sub("", text)
     text = _LINK.sub(lambda m: m.group(1), text)
     text = _AUTOLINK.sub(lambda m: m.group(1), text)
@@ -211,6 +227,15 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             start, end = last.lines
             sections[-1].blocks.append(Block("paragraph", last.headings[-1], start, end))
 
+    def open_pseudo(label: str, span: tuple[int, int]) -> None:
+        """A pseudo-heading one level below the last real heading (it replaces an open one)."""
+        settle()
+        while stack and stack[-1][2]:
+            stack.pop()
+        level = (stack[-1][0] if stack else 0) + 1
+        stack.append((level, label, True))
+        sections.append(Section(tuple(t for _, t, _ in stack), level, pseudo=True, lines=span))
+
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -256,15 +281,29 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             for j in range(i + 1, close):
                 if tokens[j].type == "inline" and tokens[j].map:
                     links.extend(_links_of(tokens[j]))
+            callout = _CALLOUT.match(lines[start]) if tok.type == "blockquote_open" else None
+            if callout:
+                # An Obsidian callout: its title heads its lines, as a one-line callout heads
+                # the lines after it; without a title (or with a sentence) it is a quote.
+                title = clean_inline(callout.group(2))
+                body = _prose_block(tok.type, lines, start + 1, end)
+                if title and is_label(title.rstrip("?？ ")):
+                    open_pseudo(title, (start + 1, start + 1))
+                elif title:
+                    current().blocks.append(Block("quote", title, start + 1, start + 1))
+                if body is not None:
+                    current().blocks.append(body)
+                if stack and stack[-1][2]:
+                    # The callout's lines are all it holds: what follows is the parent's again.
+                    settle()
+                    stack.pop()
+                    level = stack[-1][0] if stack else 0
+                    sections.append(Section(tuple(t for _, t, _ in stack), level))
+                i = close + 1
+                continue
             label = pseudo_heading(tok.type, lines[start:end])
             if label:
-                settle()
-                while stack and stack[-1][2]:
-                    stack.pop()
-                level = (stack[-1][0] if stack else 0) + 1
-                stack.append((level, label, True))
-                heads = tuple(t for _, t, _ in stack)
-                sections.append(Section(heads, level, pseudo=True, lines=(start + 1, end)))
+                open_pseudo(label, (start + 1, end))
                 i = close + 1
                 continue
             block = _prose_block(tok.type, lines, start, end)
@@ -280,7 +319,9 @@ def parse_markdown(text: str) -> ParsedMarkdown:
 def _prose_block(token_type: str, lines: list[str], start: int, end: int) -> Block | None:
     """A paragraph, blockquote, table or HTML block as one block of cleaned text."""
     kind = {"blockquote_open": "quote", "table_open": "table"}.get(token_type, "paragraph")
-    body = "\n".join(ln for ln in lines[start:end] if not _WRAPPER_TAG.match(ln))
+    body = "\n".join(
+        ln for ln in lines[start:end] if not _WRAPPER_TAG.match(ln) and not _TAG_LINE.match(ln)
+    )
     if kind == "quote":
         body = re.sub(r"^\s*>\s?", "", body, flags=re.M)
     if kind != "table":

@@ -241,3 +241,40 @@ def test_every_piece_of_a_long_code_block_is_fenced(tmp_path: Path) -> None:
         assert "```js\n" in doc.page_content
     joined = "\n".join(d.page_content for d in docs)
     assert all(f"this.field{i} = null;" in joined for i in range(60))  # nothing lost
+
+
+OBSIDIAN_NOTE = """# 훅
+
+#react #frontend
+
+## 배운 것
+
+> [!note] useEffect
+> 렌더링 후에 실행되는 부수 효과 훅이다.
+
+- [[useState]]는 상태를 만든다. 자세한 건 [[React Hooks|훅 문서]] 참고. ![[diagram.png]]
+- ==의존성 배열==이 비면 처음 한 번만 실행된다.
+- `a == b`와 `[[x]]`는 코드, pages/[[...id]].tsx는 파일 이름이다.
+
+> [!tip]
+> 제목 없는 콜아웃은 인용이다.
+"""
+
+
+def test_obsidian_markdown_is_read_as_the_student_sees_it(tmp_path: Path) -> None:
+    note = parse_note(write_note(tmp_path, "2025-04-01.md", OBSIDIAN_NOTE), tmp_path)
+    by_section: dict[str, str] = {}
+    for doc in chunk_note(note):
+        by_section[doc.metadata["section"]] = by_section.get(doc.metadata["section"], "") + (
+            doc.page_content
+        )
+    # A titled callout heads its own lines, and only those.
+    assert "부수 효과" in by_section["배운 것 > useEffect"]
+    assert "상태를 만든다" not in by_section["배운 것 > useEffect"]
+    body = by_section["배운 것"]
+    assert "useState는 상태를 만든다. 자세한 건 훅 문서 참고." in body
+    assert "의존성 배열이 비면" in body and "diagram" not in body and "[!" not in body
+    assert "a == b와 [[x]]는 코드" in body and "pages/[[...id]].tsx" in body
+    assert "제목 없는 콜아웃은 인용이다." in body
+    # A line of tags is metadata.
+    assert not any("#react" in text for text in by_section.values())
