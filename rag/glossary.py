@@ -26,7 +26,7 @@ from rag.index.store import ChunkStore
 from rag.text import morphemes, normalize, tokenize
 from rag.text.wordlists import ENGLISH_STOPWORDS
 
-# The first item of a parenthesis; what follows it (")" or ", more") is checked by _is_alias.
+# The first item of a parenthesis; what follows it (")" or ", more") is checked by _is_list.
 _PAREN = re.compile(r"\(\s*([^()\n]{1,60}?)\s*([,)])([^()\n]{0,60})")
 _HANGUL_TAIL = re.compile(r"([가-힣]+(?: [가-힣]+){0,3})\s?$")
 # Not the tail of an identifier: "BANDWIDTH_POSTPAID_BY_HOUR (대역폭 별)" glosses no "hour".
