@@ -141,6 +141,9 @@ class DigestSettings:
     subtopics_per_item: int = 6
     subtopic_chars: int = 40  # heading names past this are cut (some headings are sentences)
     max_days: int = 7
+    # A day with no topic headings (all it learned in one list under "배운 것") shows this many
+    # of the list's items, a sentence each; set by hand, not measured.
+    points_per_section: int = 3
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ when a question names dates and nothing else, the answer is a digest.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
@@ -74,6 +75,22 @@ def _key_sentence(docs: list[Document], limit: int) -> str:
     return ""
 
 
+def _key_points(docs: list[Document], limit: int, points: int) -> str:
+    """A section that lists what was learned ("- 트라이는 …", "- 힙은 …") as its first
+    ``points`` items, a sentence each; otherwise its key sentence. For a day with no topic
+    headings: its list is all that says what the day covered."""
+    items = [
+        ln.lstrip("-*+ ").strip()
+        for d in docs
+        for ln in _prose_lines(body_of(d))
+        if re.match(r"^\s*[-*+]\s+\S", ln) and not _is_table_row(ln.lstrip("-*+ "))
+    ]
+    if len(items) < 2:
+        return _key_sentence(docs, limit)
+    said = [_short(split_sentences(item)[0], limit) for item in items[:points]]
+    return " · ".join(said) + (" …" if len(items) > points else "")
+
+
 def _topic_path(section: str, template: frozenset[str]) -> list[str]:
     """A section's headings without the template and documentation furniture: the first is
     the day's topic ("새로 배운 내용 > 정규화 > 이상현상" -> ["정규화", "이상현상"])."""
@@ -111,7 +128,11 @@ def day_items(
             if not item.sentence and (sentence := _key_sentence(docs, tuning.sentence_chars)):
                 item.sentence, item.doc = sentence, first
             continue
-        sentence = _key_sentence(docs, tuning.sentence_chars)
+        sentence = (
+            _key_sentence(docs, tuning.sentence_chars)
+            if path
+            else _key_points(docs, tuning.sentence_chars, tuning.points_per_section)
+        )
         if path:
             subs = [_short(path[1], tuning.subtopic_chars)] if len(path) > 1 else []
             topics[path[0]] = DigestItem(day, path[0], sentence, first, subs)

@@ -144,3 +144,35 @@ def test_a_note_of_several_days_gives_each_section_its_own_day(tmp_path: Path) -
         "2025-03-10",
         "2025-03-11",
     }
+
+
+def test_a_day_that_lists_what_it_learned_under_its_template_shows_the_list(
+    tmp_path: Path,
+) -> None:
+    """No topic headings: the day's items are under "배운 것", a heading every note has."""
+    from tests.notes_helpers import write_note
+
+    corpus = tmp_path / "corpus"
+    for day in range(3, 9):
+        write_note(
+            corpus,
+            f"2025-03-{day:02d}.md",
+            f"# TIL\n\n## 배운 것\n- 개념{day}는 중요하다.\n- 다른 개념{day}도 배웠다.\n\n"
+            f"## 회고\n오늘은 {day}일이다.\n",
+        )
+    write_note(
+        corpus,
+        "2025-03-09.md",
+        "# TIL\n\n## 배운 것\n- 트라이는 접두사 검색에 쓴다.\n- 힙은 우선순위 큐를 만든다.\n"
+        "- 해시는 키로 찾는다.\n- 정렬은 순서를 만든다.\n\n## 회고\n피곤했다.\n",
+    )
+    docs = []
+    for path in sorted(corpus.glob("*.md")):
+        docs += chunk_note(parse_note(path, corpus))
+    index = tmp_path / "index"
+    ChunkStore(docs, [tokenize(d.page_content) for d in docs]).save(index)
+    answer = Assistant(Settings(corpus_dir=corpus, index_dir=index)).ask("3월 9일에 뭘 배웠어?")
+    assert answer.mode == "digest"
+    assert "접두사" in answer.answer and "우선순위 큐" in answer.answer and "키로" in answer.answer
+    assert "순서를 만든다" not in answer.answer  # three items, then "…"
+    check_citations(answer.answer, answer.citations)
