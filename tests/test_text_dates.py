@@ -30,6 +30,18 @@ ANCHOR = date(2025, 8, 25)  # the newest note of a journal
         ("지난주에 뭐 했지", "2025-08-18", "2025-08-24"),
         ("3월에 배운 것들", "2025-03-01", "2025-03-31"),
         ("What did I learn in March?", "2025-03-01", "2025-03-31"),
+        # Counted back from the newest note, as "this week" is
+        ("오늘 배운 거 정리해줘", "2025-08-25", "2025-08-25"),
+        ("어제 뭘 배웠지?", "2025-08-24", "2025-08-24"),
+        ("그저께 공부한 내용", "2025-08-23", "2025-08-23"),
+        ("3일 전에 배운 것", "2025-08-22", "2025-08-22"),
+        ("What did I learn yesterday?", "2025-08-24", "2025-08-24"),
+        ("What did I study today?", "2025-08-25", "2025-08-25"),
+        ("2 days ago", "2025-08-23", "2025-08-23"),
+        ("2주 전에 뭐 했지?", "2025-08-11", "2025-08-17"),
+        ("이번 달에 배운 것", "2025-08-01", "2025-08-31"),
+        ("지난달에 뭘 배웠어?", "2025-07-01", "2025-07-31"),
+        ("What did I study last month?", "2025-07-01", "2025-07-31"),
     ],
 )
 def test_date_forms(question: str, start: str, end: str) -> None:
@@ -54,6 +66,9 @@ def test_a_day_without_year_is_the_latest_one_not_after_the_anchor() -> None:
         "쿠버네티스 1.30 버전의 기능",
         "v1.2 릴리스",
         "1.5배 빨라지는 이유",
+        "오늘날 웹 표준은?",
+        "What is used today for caching?",
+        "파일 전부를 묶는 기술",
     ],
 )
 def test_no_date_in_ordinary_questions(question: str) -> None:

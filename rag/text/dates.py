@@ -92,6 +92,11 @@ DATE_WORDS = frozenset(
         "초",
         "말",
         "중순",
+        "그저께",
+        "그제",
+        "이달",
+        "전",
+        "ago",
     }
 )
 _ORDINAL_KO = {"첫째": 1, "첫": 1, "둘째": 2, "셋째": 3, "넷째": 4, "다섯째": 5}
@@ -148,6 +153,24 @@ _MONTH_KO = re.compile(r"(?:(20\d{2})\s*년\s*)?(?<!\d)(\d{1,2})\s*월(?!\s*\d)"
 _MONTH_EN = re.compile(r"\b(?:in|during)\s+" + _EN_MONTH + r"(?:\s+(20\d{2}))?\b", re.I)
 _THIS_WEEK = re.compile(r"이번\s*주|금주|this\s+week", re.I)
 _LAST_WEEK = re.compile(r"지난\s*주|저번\s*주|last\s+week", re.I)
+_THIS_MONTH = re.compile(r"이번\s*달|이달|this\s+month", re.I)
+_LAST_MONTH = re.compile(r"지난\s*달|저번\s*달|last\s+month", re.I)
+# Days counted back from the journal's newest note. "오늘날" (nowadays) is no day, nor an
+# English "today" outside "what did I learn today" ("What is used today for …?").
+_RELATIVE_DAYS: list[tuple[re.Pattern[str], int]] = [
+    (re.compile(r"그저께|그제|the\s+day\s+before\s+yesterday", re.I), 2),
+    (re.compile(r"어제|yesterday", re.I), 1),
+    (
+        re.compile(
+            r"오늘(?!날)|\b(?:learn|learned|learnt|study|studied|write|wrote|cover|covered)\s+"
+            r"(today)\b|\b(today)\b(?=\s*\?*$)",
+            re.I,
+        ),
+        0,
+    ),
+]
+_DAYS_AGO = re.compile(r"(?<!\d)(\d{1,2})\s*일\s*전|\b(\d{1,2})\s+days?\s+ago\b", re.I)
+_WEEKS_AGO = re.compile(r"(?<!\d)(\d{1,2})\s*주\s*전|\b(\d{1,2})\s+weeks?\s+ago\b", re.I)
 _RANGE_SEP = re.compile(r"\s*(?:~|–|—|부터|에서|to|through|until|-)\s*")
 
 
@@ -248,6 +271,14 @@ def _weeks_and_months(text: str, anchor: date) -> DateSpan | None:
         return _span(*_week_of(anchor), m.group(0))
     if m := _LAST_WEEK.search(text):
         return _span(*_week_of(anchor - timedelta(days=7)), m.group(0))
+    if m := _WEEKS_AGO.search(text):
+        weeks = int(m.group(1) or m.group(2))
+        return _span(*_week_of(anchor - timedelta(days=7 * weeks)), m.group(0))
+    if m := _THIS_MONTH.search(text):
+        return _span(*_month(anchor.year, anchor.month), m.group(0))
+    if m := _LAST_MONTH.search(text):
+        last = anchor.replace(day=1) - timedelta(days=1)
+        return _span(*_month(last.year, last.month), m.group(0))
     m = _MONTH_KO.search(text)
     if m and 1 <= int(m.group(2)) <= 12:
         month = int(m.group(2))
@@ -272,7 +303,21 @@ def find_dates(text: str, anchor: date | None = None) -> DateSpan | None:
     if days:
         start, end, day = days[0]
         return DateSpan(day.isoformat(), day.isoformat(), text[start:end])
-    return _weeks_and_months(text, anchor)
+    return _relative_day(text, anchor) or _weeks_and_months(text, anchor)
+
+
+def _relative_day(text: str, anchor: date) -> DateSpan | None:
+    """"어제", "오늘", "3일 전", "yesterday", "2 days ago": days back from the anchor."""
+    if m := _DAYS_AGO.search(text):
+        day = anchor - timedelta(days=int(m.group(1) or m.group(2)))
+        return DateSpan(day.isoformat(), day.isoformat(), m.group(0))
+    for pattern, back in _RELATIVE_DAYS:
+        if m := pattern.search(text):
+            day = anchor - timedelta(days=back)
+            # Only the day's own words: "learned" in "what I learned today" is the question's.
+            said = next((g for g in m.groups() if g), m.group(0))
+            return DateSpan(day.isoformat(), day.isoformat(), said)
+    return None
 
 
 def strip_dates(text: str, span: DateSpan | None) -> str:
