@@ -215,9 +215,13 @@ def test_report_markdown_lists_changes_and_failures() -> None:
         },
         "chunks": {"added": 3, "deleted": 1, "unchanged": 40, "total": 42},
         "seconds": 1.25,
+        "date_conflicts": [{"source": "2025-03-04.md", "date": "2025-03-04",
+                            "date_line": "2025-03-03"}],
+        "undated": ["메모.md"],
     }
     text = report_markdown(report)
-    for piece in ("추가 **3**", "삭제 **1**", "변경 없음 **40**", "https://x/", "404", "bad.md"):
+    for piece in ("추가 **3**", "삭제 **1**", "변경 없음 **40**", "https://x/", "404", "bad.md",
+                  "2025-03-03", "날짜 없는 노트 1개", "메모.md"):
         assert piece in text
 
 

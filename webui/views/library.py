@@ -112,6 +112,18 @@ def report_markdown(report: dict[str, Any]) -> str:
             f"- ⛔ 코퍼스 밖을 가리키는 링크라 건너뜀 (outside the corpus): "
             f"{item.get('source', '')}"
         )
+    for item in report.get("date_conflicts", []):
+        lines.append(
+            f"- 📅 날짜 불일치 (date line differs): {item.get('source', '')} — 본문 "
+            f"{item.get('date_line', '')}, 파일 이름의 {item.get('date', '')}을 씁니다"
+        )
+    undated = report.get("undated", [])
+    if undated:
+        shown = ", ".join(undated[:5]) + (" …" if len(undated) > 5 else "")
+        lines.append(
+            f"- 📅 날짜 없는 노트 {len(undated)}개 (no date): {shown} — 날짜 질문과 하루 정리에 "
+            "나오지 않습니다. 파일 이름을 YYYY-MM-DD.md로 하거나 '날짜: YYYY-MM-DD' 줄을 넣으세요"
+        )
     return "\n\n".join(lines[:2]) + ("\n\n" + "\n".join(lines[2:]) if lines[2:] else "")
 
 
