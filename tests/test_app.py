@@ -125,7 +125,10 @@ def library_sources(c: Any) -> set[str]:
     """The sources the library tab lists, as a student refreshing it sees them."""
     _, rows, _ = c.predict(api_name="/library")
     data = rows["data"] if isinstance(rows, dict) else rows
-    return {r[2] for r in data}
+    from webui.views.library import LIBRARY_HEADERS
+
+    column = LIBRARY_HEADERS.index("출처 (source)")
+    return {r[column] for r in data}
 
 
 def poll(check: Callable[[], bool], timeout: float = 90.0, every: float = 0.5) -> bool:

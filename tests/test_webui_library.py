@@ -38,7 +38,7 @@ def test_reindex_reports_changes_and_chat_keeps_working(live_app: LiveApp) -> No
     assert "변경 없음" in report and "추가 **0**" in report
     assert "노트 **1**개" in summary
     data = rows["data"] if isinstance(rows, dict) else rows
-    assert any(r[2] == "2025-02-11.md" for r in data)
+    assert any(r[3] == "2025-02-11.md" for r in data)
 
 
 def test_reindex_while_another_holds_the_lock(live_app: LiveApp) -> None:

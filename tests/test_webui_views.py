@@ -168,13 +168,13 @@ def test_library_rows_cover_every_source_with_status(store: ChunkStore) -> None:
     rows = library_rows(store.manifest)
     assert len(rows) == len(store.manifest["sources"])
     note = rows[0]
-    assert note[0].startswith("노트") and note[2] == "2025-02-11.md"
-    assert note[3].startswith("색인됨") and note[4] > 0 and note[5]
-    failed = [r for r in rows if r[3].startswith("실패")]
+    assert note[0].startswith("노트") and note[3] == "2025-02-11.md" and note[2] == "2025-02-11"
+    assert note[4].startswith("색인됨") and note[5] > 0 and note[6]
+    failed = [r for r in rows if r[4].startswith("실패")]
     assert failed, "offline: the linked pages are not cached and must show as failed"
-    assert all(r[6] for r in failed)  # every failure says why
+    assert all(r[7] for r in failed)  # every failure says why
     # A page that never loaded is named by the note's link text, not by its URL again.
-    assert any(r[1] != r[2] for r in failed)
+    assert any(r[1] != r[3] for r in failed)
     assert library_rows(None) == []
 
 
@@ -193,9 +193,10 @@ def test_library_rows_order_and_labels() -> None:
         }
     }
     rows = library_rows(manifest)
-    assert [r[2] for r in rows] == ["a.md", "z.md", "https://b.example/"]
-    assert rows[0][3] == "실패 (failed)" and rows[0][6] == "bad utf-8"
-    assert rows[2][3] == "캐시 사용 (cached)" and rows[2][5].startswith("2025-02-11")
+    assert [r[3] for r in rows] == ["a.md", "z.md", "https://b.example/"]
+    assert rows[0][4] == "실패 (failed)" and rows[0][7] == "bad utf-8"
+    assert rows[1][2] == "없음 (none)"  # indexed, but no day: date questions skip it
+    assert rows[2][4] == "캐시 사용 (cached)" and rows[2][6].startswith("2025-02-11")
 
 
 def test_library_summary_counts_notes_pages_and_failures(store: ChunkStore) -> None:

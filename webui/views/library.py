@@ -20,6 +20,7 @@ STATE_LABELS = {
 LIBRARY_HEADERS = [
     "종류 (kind)",
     "제목 (title)",
+    "날짜 (date)",
     "출처 (source)",
     "상태 (status)",
     "청크 (chunks)",
@@ -52,9 +53,12 @@ def _row(source: str, row: dict[str, Any]) -> list[Any]:
         # A page that never loaded has no title; the note's link text names it better.
         first = str(row["linked_from"]).split("; ")[0]
         title = first.split(": ", 1)[-1] or source
+    # A note without a day is not found by date questions: the student should see which.
+    day = row.get("date") or ("없음 (none)" if kind == "note" and state == "indexed" else "")
     return [
         "노트 (note)" if kind == "note" else "참고 자료 (reference)",
         title,
+        day,
         source,
         STATE_LABELS.get(state, state),
         int(row.get("chunks", 0) or 0),
