@@ -11,6 +11,7 @@ from test_app import LiveApp, client, library_sources, live_app_for, poll
 from ingest.sync import sync_index
 from rag.config import Settings
 from webui.context import AppContext
+from webui.views.library import LIBRARY_HEADERS
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def test_views_follow_the_index_generation(seed_settings: Settings) -> None:
     views = ctx.views()
     assert views.examples and views.topics and "노트 **1**개" in views.summary
     assert [day for _, day in views.days] == ["2025-02-11"]
-    assert any(row[2] == "2025-02-11.md" for row in views.rows)
+    assert any(row[LIBRARY_HEADERS.index("출처 (source)")] == "2025-02-11.md" for row in views.rows)
     assert ctx.views() is views  # computed once per generation, not per session
     ctx.generation += 1
     assert ctx.views() is not views and ctx.views() == views  # same index, same content
