@@ -52,7 +52,7 @@ def build_library_tab(ctx: AppContext) -> LibraryTab:
             interactive=False,
             wrap=True,
             max_height=560,
-            column_widths=["9%", "18%", "27%", "11%", "7%", "11%", "17%"],
+            column_widths=["8%", "17%", "9%", "24%", "10%", "6%", "11%", "15%"],
             elem_id="library",
         )
     tab = LibraryTab(summary, reindex, refresh, watch, reindex_result, watch_status, table)
