@@ -6,6 +6,8 @@ file, and the rest of the corpus is still indexed.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ _NOTION_ID = re.compile(r"\s+[0-9a-f]{32}$")
 # line that starts "date:" is the note's content.
 _TOP_LINES = 12
 _MARKER = re.compile(r"^\s*(?:[-*+>]\s+)+")
+_YYMMDD = re.compile(r"(?<![\d.])(2\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?![\d.])")
 
 
 class NoteError(Exception):
@@ -153,7 +156,7 @@ def parse_note(
     # A journal kept in folders by month names a day by its path: "2025/03/04.md".
     name_day = written_day(stem) or written_day(_NOTION_ID.sub("", source.removesuffix(".md")))
     name_date = name_day.isoformat() if name_day else ""
-    date = name_date or body_date
+    date = name_date or body_date or _short_name_date(stem)
     year = re.search(r"(?<!\d)20\d{2}(?!\d)", date or stem or title)
     section_dates, day_headings = _section_days(
         parsed.sections, int(year.group(0)) if year else None
@@ -190,6 +193,15 @@ def _section_days(
     if len({d for d in days if d}) < 2:
         return [], frozenset()
     return days, frozenset(headings)
+
+
+def _short_name_date(stem: str) -> str:
+    """A day in a name written ``YYMMDD`` ("TIL_250304", "250304 정렬"): Korean students write
+    it so, but six digits are also other numbers, so only when nothing else names the day."""
+    for m in _YYMMDD.finditer(stem):
+        with contextlib.suppress(ValueError):
+            return dt.date(2000 + int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+    return ""
 
 
 def _top_line_date(text: str) -> str:

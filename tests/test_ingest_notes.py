@@ -68,11 +68,14 @@ NOTION_ID = "1a2b3c4d5e6f7890abcdef1234567890"
         ("hash.md", "# 해시\n\n- **날짜**: 2025.03.07\n\n해시는 빠르다.\n", "2025-03-07"),
         ("20250309_til.md", "# 정렬\n본문.\n", "2025-03-09"),
         ("2025/03/10.md", "# 정렬\n본문.\n", "2025-03-10"),
+        # YYMMDD, as Korean students often name a note; six digits that are no day are none
+        ("TIL_250311.md", "# 정렬\n본문.\n", "2025-03-11"),
+        ("123456.md", "# 정렬\n본문.\n", ""),
         # No day anywhere: digits of a page id are no date, nor a "date:" deep in the content
         (f"해시 {NOTION_ID}.md", "# 해시\n" + "본문.\n\n" * 15 + "date: 2024-01-01 형식\n", ""),
     ],
     ids=["front-matter", "front-matter-datetime", "notion", "title", "property-item",
-         "compact-name", "month-folders", "none"],
+         "compact-name", "month-folders", "yymmdd", "six-digits", "none"],
 )
 def test_a_notes_day_is_read_from_any_common_layout(
     tmp_path: Path, name: str, text: str, day: str
