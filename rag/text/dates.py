@@ -171,6 +171,10 @@ _RELATIVE_DAYS: list[tuple[re.Pattern[str], int]] = [
 ]
 _DAYS_AGO = re.compile(r"(?<!\d)(\d{1,2})\s*일\s*전|\b(\d{1,2})\s+days?\s+ago\b", re.I)
 _WEEKS_AGO = re.compile(r"(?<!\d)(\d{1,2})\s*주\s*전|\b(\d{1,2})\s+weeks?\s+ago\b", re.I)
+_SAME_MONTH_END = re.compile(
+    r"\s*(?:~|–|—|-|부터|to|through|until)\s*(\d{1,2})(?:\s*일|(?:st|nd|rd|th)?\b)(?!\s*[월/.\d])",
+    re.I,
+)
 _RANGE_SEP = re.compile(r"\s*(?:~|–|—|부터|에서|to|through|until|-)\s*")
 
 
@@ -298,10 +302,22 @@ def find_dates(text: str, anchor: date | None = None) -> DateSpan | None:
     days = _days(text, anchor)
     if len(days) >= 2:
         (s1, e1, d1), (s2, e2, d2) = days[0], days[1]
-        if _RANGE_SEP.fullmatch(text[e1:s2]) or re.search(r"부터|~|to|through", text[e1:s2]):
+        between = re.search(r"\bbetween\s*$", text[:s1], re.I) and re.fullmatch(
+            r"\s*and\s*", text[e1:s2], re.I
+        )
+        if (
+            _RANGE_SEP.fullmatch(text[e1:s2])
+            or re.search(r"부터|~|to|through", text[e1:s2])
+            or between
+        ):
             return _span(d1, d2, text[s1:e2])
     if days:
         start, end, day = days[0]
+        # "3월 3일~7일", "3월 3일부터 7일까지", "March 3-7": the end day in the same month.
+        if m := _SAME_MONTH_END.match(text, end):
+            last = _safe(day.year, day.month, int(m.group(1)))
+            if last and last > day:
+                return _span(day, last, text[start : m.end()])
         return DateSpan(day.isoformat(), day.isoformat(), text[start:end])
     return _relative_day(text, anchor) or _weeks_and_months(text, anchor)
 
