@@ -94,6 +94,7 @@ DATE_WORDS = frozenset(
         "중순",
         "그저께",
         "그제",
+        "주말",
         "이달",
         "전",
         "ago",
@@ -153,6 +154,7 @@ _MONTH_KO = re.compile(r"(?:(20\d{2})\s*년\s*)?(?<!\d)(\d{1,2})\s*월(?!\s*\d)"
 _MONTH_EN = re.compile(r"\b(?:in|during)\s+" + _EN_MONTH + r"(?:\s+(20\d{2}))?\b", re.I)
 _THIS_WEEK = re.compile(r"이번\s*주|금주|this\s+week", re.I)
 _LAST_WEEK = re.compile(r"지난\s*주|저번\s*주|last\s+week", re.I)
+_WEEKEND = re.compile(r"(?:(지난|저번|last)\s*|(이번|this)\s*)?(?:주말|weekend)", re.I)
 _THIS_MONTH = re.compile(r"이번\s*달|이달|this\s+month", re.I)
 _LAST_MONTH = re.compile(r"지난\s*달|저번\s*달|last\s+month", re.I)
 # Days counted back from the journal's newest note. "오늘날" (nowadays) is no day, nor an
@@ -271,6 +273,13 @@ def _weeks_and_months(text: str, anchor: date) -> DateSpan | None:
         year = _year_for(month, 1, anchor)
         week = week_of_month(year, month, _ORDINAL_EN[m.group(1).lower()])
         return _span(*week, m.group(0)) if week else None
+    if m := _WEEKEND.search(text):
+        # "이번 주말": this week's Saturday and Sunday; "지난 주말": the week before's; a bare
+        # "주말": the latest weekend that has begun by the anchor.
+        sunday = _week_of(anchor)[1]
+        if m.group(1) or (not m.group(2) and anchor.weekday() < 5):
+            sunday -= timedelta(days=7)
+        return _span(sunday - timedelta(days=1), sunday, m.group(0))
     if m := _THIS_WEEK.search(text):
         return _span(*_week_of(anchor), m.group(0))
     if m := _LAST_WEEK.search(text):
