@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ingest.sections import DATE_HEADING
+from ingest.sections import DATE_HEADING, clean_inline
 from rag.text.dates import written_day
 
 # Front matter is short; a "---" 60 lines down is a thematic break, not its end.
@@ -75,33 +75,29 @@ def _iso(value: Any) -> str:
 
 # "Created: …", "- **Tags**: React", "작성자: 홍길동": a short key, a colon, a value (a URL's
 # "https://" is no key, a heading line no property).
+_MARKER = re.compile(r"^\s*(?:[-*+>]\s+)+")
 _PROPERTY = re.compile(
     r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?(?P<key>[^\s#:：*>|`][^:：*|`]{0,24}?)(?:\*\*|__)?\s*[:：]"
     r"(?!//)\s*(?P<value>.*)$"
 )
 
 
-def blank_property_block(text: str, top_lines: int) -> str:
-    """``text`` with its property block blanked: the run of "Key: value" lines among the first
-    ``top_lines`` non-blank lines that holds a date line; unchanged when there is none."""
+def split_property_block(text: str, top_lines: int) -> tuple[str, str]:
+    """(the first date line among the note's first ``top_lines`` non-blank lines, cleaned of
+    markup and list or quote markers; ``text`` with the run of "Key: value" lines holding it
+    blanked). ("", ``text``) when the top has no date line."""
     lines = text.split("\n")
-    seen = 0
-    i = 0
-    while i < len(lines) and seen < top_lines:
-        if not lines[i].strip():
-            i += 1
+    filled = [i for i, line in enumerate(lines) if line.strip()][:top_lines]
+    for i in filled:
+        date_line = _MARKER.sub("", clean_inline(lines[i]))
+        if not DATE_HEADING.match(date_line):
             continue
-        run = i
-        while run < len(lines) and lines[run].strip() and _PROPERTY.match(lines[run]):
-            run += 1
-        block = lines[i:run]
-        if any(DATE_HEADING.match(_plain_key(line)) for line in block):
-            return "\n".join(lines[:i] + [""] * len(block) + lines[run:])
-        seen += max(1, run - i)
-        i = max(run, i + 1)
-    return text
-
-
-def _plain_key(line: str) -> str:
-    m = _PROPERTY.match(line)
-    return f"{m.group('key')}: {m.group('value')}" if m else line
+        if not _PROPERTY.match(lines[i]):
+            return date_line, text
+        first, last = i, i + 1
+        while first > 0 and lines[first - 1].strip() and _PROPERTY.match(lines[first - 1]):
+            first -= 1
+        while last < len(lines) and lines[last].strip() and _PROPERTY.match(lines[last]):
+            last += 1
+        return date_line, "\n".join(lines[:first] + [""] * (last - first) + lines[last:])
+    return "", text

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.frontmatter import blank_property_block, split_front_matter
-from ingest.sections import DATE_DIGITS, DATE_HEADING, Link, Section, clean_inline, parse_markdown
+from ingest.frontmatter import split_front_matter, split_property_block
+from ingest.sections import DATE_DIGITS, DATE_HEADING, Link, Section, parse_markdown
 from rag.config import IndexSettings
 from rag.text.dates import day_heading, written_day
 
@@ -25,7 +25,6 @@ _NOTION_ID = re.compile(r"\s+[0-9a-f]{32}$")
 # 2025 9:12 PM" under the title, templates "날짜: 2025-03-05" near the top; further down, a
 # line that starts "date:" is the note's content.
 _TOP_LINES = 12
-_MARKER = re.compile(r"^\s*(?:[-*+>]\s+)+")
 _YYMMDD = re.compile(r"(?<![\d.])(2\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?![\d.])")
 
 
@@ -135,8 +134,8 @@ def parse_note(
     if "\x00" in text:
         raise NoteError(source, "looks like a binary file, not a markdown note")
     front, text = split_front_matter(text)
-    top_date = _top_line_date(text)
-    parsed = parse_markdown(blank_property_block(text, _TOP_LINES))
+    date_line, text = split_property_block(text, _TOP_LINES)
+    parsed = parse_markdown(text)
     title = ""
     heading_date = ""
     for section in parsed.sections:
@@ -148,6 +147,7 @@ def parse_note(
             heading_date = _day_of(section.headings[-1])
     # The note's own word for its day, most explicit first: front matter, a date line (a
     # heading anywhere, a property line at the top), a title that is a date ("# 2025년 3월 6일").
+    top_date = _day_of(date_line) if date_line else ""
     body_date = front.date or heading_date or top_date or _day_of(title, loose=False)
     # A journal's files are named by their day, and date lines carry typos and copies of the
     # day before ("2025 06-05", a blank line, yesterday's date): the file name wins, the date
@@ -201,16 +201,6 @@ def _short_name_date(stem: str) -> str:
     for m in _YYMMDD.finditer(stem):
         with contextlib.suppress(ValueError):
             return dt.date(2000 + int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-    return ""
-
-
-def _top_line_date(text: str) -> str:
-    """The day of a date property line among the note's first non-blank lines."""
-    lines = [ln for ln in text.split("\n") if ln.strip()][:_TOP_LINES]
-    for line in lines:
-        line = _MARKER.sub("", clean_inline(line))
-        if DATE_HEADING.match(line):
-            return _day_of(line)
     return ""
 
 

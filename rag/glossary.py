@@ -105,13 +105,10 @@ def _is_list(first: str, closer: str, rest: str) -> bool:
     """
     if closer == ")":
         return False
-    second = rest.split(",")[0].split(")")[0].strip()
-    return not (
-        "," not in rest.split(")")[0]
-        and second
-        and len(second) < len(first)
-        and second[0].lower() == first[0].lower()
-    )
+    items = rest.split(",")  # what follows the first comma, up to the closing parenthesis
+    second = items[0].strip()
+    alias = len(items) == 1 and second and len(second) < len(first)
+    return not (alias and second[0].lower() == first[0].lower())
 
 
 def learn_glossary(texts: list[str], tuning: GlossarySettings) -> Glossary:

@@ -324,7 +324,13 @@ class HybridRetriever(BaseRetriever):
             fused[cid] = alpha * lexical + (1 - alpha) * semantic
         return fused
 
-    def _apply_priors(self, query: str, fused: dict[str, float], info: dict[str, _Scores]) -> None:
+    def _apply_priors(
+        self,
+        query: str,
+        fused: dict[str, float],
+        info: dict[str, _Scores],
+        glossary: Glossary | None,
+    ) -> None:
         t = self.tuning
         code_question = bool(_CODE_QUESTION.search(query))
         for cid in fused:
@@ -342,8 +348,7 @@ class HybridRetriever(BaseRetriever):
                     fused[cid] *= t.template_penalty
         candidates = [self.store.by_id[c] for c in fused]
         gloss = None
-        if self.glossary is not None and is_english(query):
-            glossary = self.glossary()
+        if glossary is not None:
             gloss = partial(glossary.expand, max_tokens=self.glossary_tokens)
         for cid in defined_term_sections(query, candidates, gloss):
             fused[cid] *= 1.0 + t.definition_boost
@@ -357,11 +362,12 @@ class HybridRetriever(BaseRetriever):
             and bool(self.store.docs)
         )
         tokens = tokenize(query) if use_bm25 else []
-        glossed: list[str] = []
-        if self.glossary is not None and is_english(query):
-            glossed = self.glossary().expand(query, self.glossary_tokens)
-            if tokens:
-                tokens += glossed
+        # An English question also searches with the Korean words the notes gloss its terms
+        # with; the definition prior reads the same glossary.
+        glossary = self.glossary() if self.glossary is not None and is_english(query) else None
+        glossed = glossary.expand(query, self.glossary_tokens) if glossary is not None else []
+        if tokens:
+            tokens += glossed
         # BM25 runs while the model embeds the question (both leave the GIL: SQLite and the
         # model's C library), so a question costs about the larger of the two, not the sum.
         lexical = _LEXICAL.submit(self._bm25, tokens) if use_dense and tokens else None
@@ -391,7 +397,7 @@ class HybridRetriever(BaseRetriever):
             fused = self._convex(bm25_scores, dense_scores, candidates)
         else:
             fused = self._rrf(bm25, dense)
-        self._apply_priors(query, fused, info)
+        self._apply_priors(query, fused, info, glossary)
         return fused, info
 
     # ----------------------------------------------------------------- ranking

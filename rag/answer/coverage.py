@@ -10,7 +10,7 @@ use them), so they count only as a share and together with modest similarity.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -293,15 +293,7 @@ def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSett
 def _decide(s: _Signals, t: RefusalSettings, nothing: bool) -> tuple[Reason, list[str]]:
     if not s.has_dense:
         # BM25-only ranking has no similarity: decide on the lexical signals alone.
-        t = RefusalSettings(
-            **{
-                **t.__dict__,
-                "dense_min": 0.0,
-                "dense_min_en": 0.0,
-                "dense_confident": 0.0,
-                "dense_some_missing": 0.0,
-            }
-        )
+        t = replace(t, dense_min=0.0, dense_min_en=0.0, dense_confident=0.0, dense_some_missing=0.0)
         override = 2.0
     else:
         override = t.dense_override

@@ -369,9 +369,9 @@ _WRITTEN_DAY: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
-def written_day(text: str) -> date | None:
-    """The earliest day in ``text`` that is written with its year, or None."""
-    found: list[tuple[int, date]] = []
+def _written(text: str) -> tuple[int, int, date] | None:
+    """(start, end, day) of the earliest day in ``text`` written with its year."""
+    found: list[tuple[int, int, date]] = []
     for kind, pattern in _WRITTEN_DAY:
         for m in pattern.finditer(text):
             g = m.groups()
@@ -383,9 +383,15 @@ def written_day(text: str) -> date | None:
                 d, mo, y = int(g[0]), MONTHS_EN[g[1].lower().rstrip(".")], int(g[2])
             day = _safe(y, mo, d)
             if day:
-                found.append((m.start(), day))
+                found.append((m.start(), m.end(), day))
                 break
-    return min(found)[1] if found else None
+    return min(found) if found else None
+
+
+def written_day(text: str) -> date | None:
+    """The earliest day in ``text`` that is written with its year, or None."""
+    found = _written(text)
+    return found[2] if found else None
 
 
 # What may sit beside the date in a heading that is only a day: a weekday, "TIL", punctuation.
@@ -400,20 +406,17 @@ def day_heading(label: str, year: int | None) -> date | None:
     """The day a heading that is only a date names ("2025-03-04", "3월 5일 (수)", "TIL March
     6"), a day without a year taken in ``year`` (none, when it is None); None for a heading
     that says more ("3월 5일 회고", "HTTP 1.1") or a number that may be a section's ("1.2")."""
-    day = written_day(label)
-    if day is None:
+    found = _written(label)
+    if found is None:
         if year is None:
             return None
-        found = _days(label, date(year, 12, 31))
-        if not found:
+        days = _days(label, date(year, 12, 31))
+        if not days:
             return None
-        start, end, day = found[0]
+        found = days[0]
         # "1.2" or "3/4" alone is as often a numbered heading as a day: only "3월 5일" or
         # "March 5" names a day without its year.
-        if not re.search(r"월|[A-Za-z]", label[start:end]):
+        if not re.search(r"월|[A-Za-z]", label[found[0] : found[1]]):
             return None
-        rest = label[:start] + label[end:]
-    else:
-        span = next(m for _, p in _WRITTEN_DAY if (m := p.search(label)))
-        rest = label[: span.start()] + label[span.end() :]
-    return day if _DAY_HEADING_REST.match(rest) else None
+    start, end, day = found
+    return day if _DAY_HEADING_REST.match(label[:start] + label[end:]) else None
