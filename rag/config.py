@@ -108,6 +108,10 @@ class RetrievalSettings:
     # ... at this share of the top's score or more. Journal dev: the named sibling was at 0.90;
     # without a bar a test question's clear leader (1.3 against 0.87) lost its place.
     sibling_ratio: float = 0.8
+    # Sibling sections a comparison question names both sides of (rag.retrieval.compared_*)
+    # join the candidates, this many pairs at most, so a question naming common words cannot
+    # score a note's every section. Set by hand: dev comparisons name one or two such pairs.
+    compared_pairs: int = 4
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -28,20 +29,20 @@ from rag.config import RetrievalSettings
 from rag.glossary import Glossary
 from rag.index.store import ChunkStore
 from rag.structure import is_template_section
-from rag.text import breadcrumb, heading_names, is_english, key_terms, tokenize
+from rag.text import (
+    asks_code,
+    asks_comparison,
+    breadcrumb,
+    heading_names,
+    is_english,
+    key_terms,
+    tokenize,
+)
 
 log = logging.getLogger(__name__)
 
-# Questions that ask for code may be answered by a code chunk: the words for code, commands,
-# examples and configuration in Korean and English, or a code-like token in the question (a
-# dotted path, a call, a command-line flag). No tool or format names: those are one topic's.
 # One worker: a question's BM25 beside its embedding (questions in parallel take turns).
 _LEXICAL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bm25")
-_CODE_QUESTION = re.compile(
-    r"명령|커맨드|command|예제|예시|example|manifest|매니페스트|코드|code|스크립트|script|"
-    r"문법|syntax|설정\s*파일|config|[a-z]+\.[a-z]+\.[a-z]+|\w+\(\)|(?:^|\s)--?[a-z][\w-]+",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,91 @@ def named_sibling_first(query: str, hits: list[Hit], window: int, ratio: float) 
         return hit.metadata["source"] == top["source"] and crumbs[:-1] == parent and named(hit)
 
     return _promote_close(hits, window, ratio, named_sibling)
+
+
+SectionKey = tuple[str, str]  # (source, section)
+
+# What joins the two sides of a comparison in a question written without spaces: "A와 B",
+# "A랑 B", "A vs B", "A and B", "A, B", "A differ from B", "A compared to B" ...
+_JOINS = re.compile(
+    r"(?:와|과|이랑|랑|하고|및|이나|나|vs\.?|versus|and|or|,|/|&|"
+    r"(?:does|do)?differs?from|(?:is|are)?comparedto|comparedwith|with|to|from)(?:an?|the)?"
+)
+# ... or the first side is the topic and the second is compared with it: "A는 B와 뭐가 달라?"
+_TOPIC = re.compile(r"(?:은|는|이|가|도)")
+_COMPARED_WITH = re.compile(r"(?:와|과|이랑|랑|하고|보다|에비해|와는|과는)")
+
+
+def _joined(between: str, after: str) -> bool:
+    """Two names in a question are the sides of its comparison, not words that happen to
+    head sections ("디플로이먼트 전략에서 … 파드를 교체하는" names two headings and
+    compares neither): only a joining word or particle stands between them."""
+    if _JOINS.fullmatch(between):
+        return True
+    return bool(_TOPIC.fullmatch(between)) and bool(_COMPARED_WITH.match(after))
+
+
+def compared_sections(query: str, store: ChunkStore) -> list[tuple[int, SectionKey, SectionKey]]:
+    """Pairs of sibling sections (one note or page, one parent) whose own headings name two
+    different sides of a comparison question, each with how many characters of the question
+    its two names cover.
+
+    "A랑 B는 뭐가 달라?" is answered by the note's sections on A and on B even when neither
+    ranks: each says little of the other side, and a page that mentions both sides on every
+    line outranks them in both lists. Sides are found by heading name, not by parsing the
+    question, so "서비스와 인그레스", "Recreate vs RollingUpdate" and "Type 1과 Type 2
+    하이퍼바이저" read alike; the two names may not overlap in the question.
+    """
+    if not asks_comparison(query):
+        return []
+    asked = _unspaced(query)
+    spans: dict[SectionKey, tuple[int, int]] = {}
+    for name, keys in store.sections_by_heading_name.items():
+        at = asked.find(name)
+        if at < 0:
+            continue
+        for key in keys:
+            old = spans.get(key)
+            if old is None or len(name) > old[1] - old[0]:
+                spans[key] = (at, at + len(name))
+    families: dict[tuple[str, tuple[str, ...]], list[SectionKey]] = {}
+    for key in spans:
+        families.setdefault((key[0], tuple(breadcrumb(key[1])[:-1])), []).append(key)
+    pairs = []
+    for members in families.values():
+        for a, b in combinations(members, 2):
+            (a0, a1), (b0, b1) = sorted((spans[a], spans[b]))
+            if a1 <= b0 and _joined(asked[a1:b0], asked[b1:]):
+                pairs.append((a1 - a0 + b1 - b0, a, b))
+    pairs.sort(key=lambda p: -p[0])
+    return pairs
+
+
+def compared_first(hits: list[Hit], pairs: list[tuple[int, SectionKey, SectionKey]]) -> list[Hit]:
+    """Of the pairs whose names cover the most of the question, the best-scoring opens the
+    answer, both sides together; unless the top section already belongs with them: one of
+    the pair (its other side comes second), their parent (a section on the comparison
+    itself) or a sibling (the note's own "차이" section beside the two)."""
+    where = {(h.metadata["source"], h.metadata["section"]): i for i, h in enumerate(hits)}
+    present = [p for p in pairs if p[1] in where and p[2] in where]
+    if not present:
+        return hits
+    longest = max(p[0] for p in present)
+    _, a, b = max(
+        (p for p in present if p[0] == longest),
+        key=lambda p: hits[where[p[1]]].score + hits[where[p[2]]].score,
+    )
+    a, b = sorted((a, b), key=where.__getitem__)
+    top = hits[0].metadata
+    crumbs, family = breadcrumb(top["section"]), breadcrumb(a[1])[:-1]
+    if top["source"] == a[0] and family in (crumbs, crumbs[:-1]):
+        if where[a] != 0:
+            return hits
+        first = [hits[0], hits[where[b]]]
+    else:
+        first = [hits[where[a]], hits[where[b]]]
+    moved = {id(h) for h in first}
+    return [*first, *(h for h in hits if id(h) not in moved)]
 
 
 def defined_term_sections(
@@ -332,7 +418,7 @@ class HybridRetriever(BaseRetriever):
         glossary: Glossary | None,
     ) -> None:
         t = self.tuning
-        code_question = bool(_CODE_QUESTION.search(query))
+        code_question = asks_code(query)
         for cid in fused:
             meta = self.store.by_id[cid].metadata
             # The penalty is for code that shares tokens with a question but explains nothing;
@@ -346,6 +432,10 @@ class HybridRetriever(BaseRetriever):
                 fused[cid] *= 1.0 + t.note_boost
                 if is_template_section(meta.get("section", ""), self.template):
                     fused[cid] *= t.template_penalty
+        if asks_comparison(query):
+            # "A랑 B는 뭐가 달라?" names B's heading and A above it in a page that explains B
+            # as A's successor; that is one side of the comparison, not the definition asked.
+            return
         candidates = [self.store.by_id[c] for c in fused]
         gloss = None
         if glossary is not None:
@@ -353,7 +443,9 @@ class HybridRetriever(BaseRetriever):
         for cid in defined_term_sections(query, candidates, gloss):
             fused[cid] *= 1.0 + t.definition_boost
 
-    def _fuse(self, query: str) -> tuple[dict[str, float], dict[str, _Scores]]:
+    def _fuse(
+        self, query: str, extra: list[str] = ()
+    ) -> tuple[dict[str, float], dict[str, _Scores]]:
         use_bm25 = self.mode in ("hybrid", "bm25")
         use_dense = (
             self.mode in ("hybrid", "dense")
@@ -385,6 +477,9 @@ class HybridRetriever(BaseRetriever):
             row = info.setdefault(cid, _Scores())
             row.dense_rank, row.dense_score = rank, round(score, 4)
         if self.mode == "hybrid" and self.tuning.fusion == "convex" and dense and tokens:
+            # Sections found by name (the sides of a comparison) are scored as candidates too.
+            for cid in extra:
+                info.setdefault(cid, _Scores())
             candidates = list(info)
             dense_scores = dict(dense)
             bm25_scores = dict(bm25)
@@ -400,6 +495,17 @@ class HybridRetriever(BaseRetriever):
         self._apply_priors(query, fused, info, glossary)
         return fused, info
 
+    def _pair_chunks(self, pairs: list[tuple[int, SectionKey, SectionKey]]) -> list[str]:
+        """Chunk ids of the compared sections' (of the asked dates only, if any), so they are
+        scored against the whole question wherever the two lists ranked them."""
+        out: list[str] = []
+        for _, *keys in pairs[: self.tuning.compared_pairs]:
+            for key in keys:
+                for doc in self.store.sections[key]:
+                    if not self.dates or doc.metadata.get("date") in self.dates:
+                        out.append(doc.metadata["chunk_id"])
+        return list(dict.fromkeys(out))
+
     # ----------------------------------------------------------------- ranking
     def rank(self, query: str) -> list[Hit]:
         """Sections best first, one hit each (``k`` is applied by the caller).
@@ -407,7 +513,8 @@ class HybridRetriever(BaseRetriever):
         Ranking sections rather than chunks keeps three near-identical chunks of one section
         from filling the top three; a section's other candidates steer the answer passage.
         """
-        fused, info = self._fuse(query)
+        pairs = compared_sections(query, self.store)
+        fused, info = self._fuse(query, self._pair_chunks(pairs))
         order = sorted(fused, key=lambda c: fused[c], reverse=True)
         sections: dict[tuple[str, str], list[str]] = {}
         for cid in order:
@@ -431,6 +538,7 @@ class HybridRetriever(BaseRetriever):
         t = self.tuning
         hits = specific_first(hits, t.subsection_ratio, t.subsection_window, query)
         hits = named_sibling_first(query, hits, t.sibling_window, t.sibling_ratio)
+        hits = compared_first(hits, pairs)
         if self.reranker is not None:
             hits = self.reranker(query, hits)
         return hits

@@ -14,6 +14,8 @@ from rag.index.store import ChunkStore
 from rag.retrieval import (
     Hit,
     HybridRetriever,
+    compared_first,
+    compared_sections,
     defined_term_sections,
     named_sibling_first,
     specific_first,
@@ -228,3 +230,87 @@ def test_a_parent_whose_heading_asks_the_question_stays_first() -> None:
     # A question about more than the heading names is still answered by the sub-section.
     asks_more = "조건 변수 없이 뮤텍스만 쓰면 어떤 에러가 나?"
     assert specific_first([parent, child], 0.8, 3, asks_more)[0] is child
+
+
+def _sections_store(sections: list[tuple[str, str, str]]) -> ChunkStore:
+    docs = [
+        Document(
+            page_content=f"{section}\n{text}",
+            metadata={"chunk_id": f"c{i}", "source": source, "section": section, "kind": "note"},
+        )
+        for i, (source, section, text) in enumerate(sections)
+    ]
+    return ChunkStore(docs, [tokenize(d.page_content) for d in docs])
+
+
+COMPARED_NOTE = [
+    ("n.md", "동기화 > 뮤텍스(Mutex)", "락을 가진 스레드만 임계 구역에 들어간다."),
+    ("n.md", "동기화 > 세마포어(Semaphore)", "정해진 수의 스레드가 동시에 들어간다."),
+    ("n.md", "동기화 > 차이", "뮤텍스는 하나, 세마포어는 여럿을 들여보낸다."),
+    ("n.md", "동기화", "임계 구역을 지키는 도구들."),
+    ("m.md", "스레드", "뮤텍스와 세마포어는 스레드를 재운다."),
+]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "뮤텍스랑 세마포어는 뭐가 달라?",
+        "세마포어는 뮤텍스와 어떻게 다른가요?",
+        "How does a mutex differ from a semaphore?",
+        "What is the difference between a Mutex and a Semaphore?",
+    ],
+)
+def test_a_comparison_finds_the_sibling_sections_of_its_two_sides(question: str) -> None:
+    pairs = compared_sections(question, _sections_store(COMPARED_NOTE))
+    assert [{a[1], b[1]} for _, a, b in pairs] == [
+        {"동기화 > 뮤텍스(Mutex)", "동기화 > 세마포어(Semaphore)"}
+    ]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # Two headings named, but not as the sides compared.
+        "세마포어를 쓸 때 뮤텍스 대신 어떻게 다른 결과가 나와?",
+        # Not a comparison.
+        "뮤텍스와 세마포어를 설명해 줘",
+    ],
+)
+def test_names_that_are_not_compared_make_no_pair(question: str) -> None:
+    assert compared_sections(question, _sections_store(COMPARED_NOTE)) == []
+
+
+def test_the_compared_sections_open_the_answer_unless_the_top_belongs_with_them() -> None:
+    store = _sections_store(COMPARED_NOTE)
+    pairs = compared_sections("뮤텍스랑 세마포어는 뭐가 달라?", store)
+    page = _hit("m.md", "스레드", 1.0)
+    mutex = _hit("n.md", "동기화 > 뮤텍스(Mutex)", 0.3)
+    sema = _hit("n.md", "동기화 > 세마포어(Semaphore)", 0.2)
+    diff = _hit("n.md", "동기화 > 차이", 0.9)
+    parent = _hit("n.md", "동기화", 0.9)
+    order = compared_first([page, sema, mutex], pairs)
+    assert [h.metadata["section"] for h in order] == [
+        "동기화 > 세마포어(Semaphore)",
+        "동기화 > 뮤텍스(Mutex)",
+        "스레드",
+    ]
+    # One side first: the other side joins it second.
+    assert compared_first([mutex, page, sema], pairs) == [mutex, sema, page]
+    # The note's own section on the difference, or their parent, stays first.
+    assert compared_first([diff, page, mutex, sema], pairs)[0] is diff
+    assert compared_first([parent, page, mutex, sema], pairs)[0] is parent
+
+
+def test_a_comparison_of_two_note_sections_shows_both_over_a_reference_page(
+    full_settings: Settings,
+) -> None:
+    """The reference pages mention both sides on every line; the note explains each side in
+    its own section, which neither list ranks in its top 40 (seed dev)."""
+    question = "디플로이먼트는 레플리카셋과 뭐가 다르지?"
+    top = Assistant(full_settings).retriever(mode="hybrid").rank(question)[:2]
+    assert {h.metadata["source"] for h in top} == {"2025-02-11.md"}
+    assert {h.metadata["section"].split(" > ")[-1] for h in top} == {
+        "디플로이먼트(Deployment)",
+        "레플리카셋(ReplicaSet)",
+    }

@@ -1,10 +1,11 @@
-"""rag/text/kiwi.py key_terms: the topical terms a question is judged by (coverage, refusals)."""
+"""rag/text/kiwi.py key_terms: the topical terms a question is judged by (coverage, refusals);
+rag/text/asks.py: what a question asks for by its form."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.text import key_terms, unknown_words
+from rag.text import asks_comparison, key_terms, unknown_words
 
 
 @pytest.mark.parametrize(
@@ -36,3 +37,22 @@ def test_a_noun_with_a_one_syllable_suffix_is_a_known_word() -> None:
     assert "복제" in key_terms("파드 복제본을 유지해 주는 건?")
     assert unknown_words("파드 복제본을 유지해 주는 건?") == []
     assert unknown_words("메시지 큐 샤딩은 어떤 키로 나눠?") == [("샤딩", ("샤", "딩"))]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "레플리카셋이랑 디플로이먼트는 뭐가 달라?",
+        "뮤텍스와 세마포어는 어떻게 다릅니까?",
+        "TCP와 UDP의 차이점은?",
+        "How does a hash map differ from a tree map?",
+        "REST vs GraphQL",
+    ],
+)
+def test_a_comparison_is_read_in_any_conjugation(question: str) -> None:
+    assert asks_comparison(question)
+
+
+def test_a_question_that_compares_nothing() -> None:
+    assert not asks_comparison("파드는 어떻게 만들어?")
+    assert not asks_comparison("What is a pod?")

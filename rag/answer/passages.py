@@ -9,7 +9,6 @@ terms the first lacks.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,18 +16,10 @@ from langchain_core.documents import Document
 
 from rag.config import AnswerSettings
 from rag.index.store import ChunkStore, body_of, join_bodies
-from rag.text import ends_in_fence, tokenize
+from rag.text import asks_comparison, asks_list, ends_in_fence, tokenize
 
 if TYPE_CHECKING:
     from rag.retrieval import Hit
-
-_COMPARISON = re.compile(
-    r"차이|비교|다른 ?점|다른가|다르|공통점|vs\.?|versus|differ|compare|comparison|contrast",
-    re.IGNORECASE,
-)
-_LIST_Q = re.compile(
-    r"종류|유형|목록|나열|무엇무엇|어떤 것들|기능들|모두|what are|list|types", re.I
-)
 
 
 @dataclass
@@ -165,8 +156,8 @@ def select_passages(
     top = ranked[:k]
     if not top:
         return []
-    comparison = bool(_COMPARISON.search(question))
-    list_question = bool(_LIST_Q.search(question))
+    comparison = asks_comparison(question)
+    list_question = asks_list(question)
 
     def passage(hit: Hit) -> Passage:
         # A section's other candidate chunks steer which part of it the passage shows.

@@ -32,7 +32,7 @@ from rag.config import Settings
 from rag.index import lexical, storedb
 from rag.index.analysis import ChunkAnalysis, analyse
 from rag.index.dense import DenseMatrix
-from rag.text import tokenize
+from rag.text import breadcrumb, heading_names, tokenize
 
 # Where a Latin term may start inside a word: see ChunkStore.latin_starts.
 _LATIN_START = re.compile(r"(?<![a-z0-9])[a-z0-9.\-]")
@@ -103,6 +103,18 @@ class ChunkStore:
         for docs in grouped.values():
             docs.sort(key=lambda d: d.metadata.get("position", 0))
         return dict(grouped)
+
+    @cached_property
+    def sections_by_heading_name(self) -> dict[str, list[tuple[str, str]]]:
+        """Each name a section's own heading goes by (``heading_names``: lower-case, no
+        spaces) -> the sections so headed, in index order: a comparison question finds the
+        sections that explain each side by name, wherever they rank."""
+        named: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for key in self.sections:
+            crumbs = breadcrumb(key[1])
+            for name in heading_names(crumbs[-1]) if crumbs else ():
+                named[name].append(key)
+        return dict(named)
 
     @cached_property
     def sections_by_date(self) -> dict[str, list[tuple[tuple[str, str], list[Document]]]]:

@@ -1,9 +1,10 @@
 """The one Korean text layer: Kiwi analysis, the term parser, normalisation, word lists.
 
 Import from here; the submodules are the layer's seams (``kiwi``, ``terms``, ``normalize``,
-``wordlists``).
+``wordlists``, ``asks``).
 """
 
+from rag.text.asks import asks_code, asks_comparison, asks_list
 from rag.text.dates import DATE_WORDS, DateSpan, find_dates, strip_dates
 from rag.text.kiwi import (
     CONTENT_TAGS,
@@ -47,6 +48,9 @@ from rag.text.wordlists import (
 )
 
 __all__ = [
+    "asks_code",
+    "asks_comparison",
+    "asks_list",
     "CODE_FENCE",
     "CONTENT_TAGS",
     "CONTROL_CHARS",
