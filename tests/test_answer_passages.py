@@ -74,3 +74,23 @@ def test_the_students_note_joins_a_reference_page_that_answers_first() -> None:
     assert sources(0.5) == ["https://example.org/os"]
     # A note answering first does not pull in the page for that reason.
     assert sources(0.9, first=note) == ["2025-02-11.md"]
+
+
+def test_the_students_note_joins_even_when_two_pages_filled_the_answer() -> None:
+    page = _doc("p", "page", "https://example.org/os", "프로세스", "실행 중인 프로그램이다.")
+    other = _doc("q", "page", "https://example.org/os", "프로세스 상태", "메모리와 상태를 가진다.")
+    note = _doc("n", "note", "2025-02-11.md", "프로세스", "실행 중인 프로그램. 메모리를 받는다.")
+    docs = [page, other, note]
+    store = ChunkStore(docs, [tokenize(d.page_content) for d in docs])
+    hits = [
+        Hit(d, score=s, section_hits=(d.metadata["chunk_id"],))
+        for d, s in ((page, 1.0), (other, 0.95), (note, 0.9))
+    ]
+    got = select_passages("프로세스의 메모리는?", hits, store, 5, AnswerSettings())
+    assert [p.hit.metadata["chunk_id"] for p in got] == ["p", "q", "n"]
+    # Once a note is shown, no other note joins past the limit.
+    earlier = _doc("m", "note", "2025-02-10.md", "프로세스 상태", "메모리와 상태를 가진다.")
+    store = ChunkStore([*docs, earlier], [tokenize(d.page_content) for d in [*docs, earlier]])
+    hits[1] = Hit(earlier, score=0.95, section_hits=("m",))
+    got = select_passages("프로세스의 메모리는?", hits, store, 5, AnswerSettings())
+    assert [p.hit.metadata["chunk_id"] for p in got] == ["p", "m"]
