@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.text import asks_comparison, key_terms, unknown_words
+from rag.text import asks_comparison, key_terms, tokenize, unknown_words
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,12 @@ def test_a_comparison_is_read_in_any_conjugation(question: str) -> None:
 def test_a_question_that_compares_nothing() -> None:
     assert not asks_comparison("파드는 어떻게 만들어?")
     assert not asks_comparison("What is a pod?")
+
+
+def test_a_latin_word_at_a_sentence_end_is_the_same_token() -> None:
+    """Kiwi leaves the full stop on a sentence's last Latin word ("nodes."): BM25 would never
+    match it to the question's "nodes"."""
+    tokens = tokenize("A pod runs on nodes.")
+    assert "nodes" in tokens and "nodes." not in tokens
+    assert tokenize("프레임워크는 React.")[-1] == "react"
+    assert "node.js" in tokenize("서버는 node.js로 띄웠다.")

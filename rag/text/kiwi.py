@@ -66,13 +66,20 @@ def _analysed(text: str) -> tuple[tuple[str, str, int, int], ...]:
 
 def content_forms(tagged: Iterable[tuple[str, str]]) -> list[str]:
     """BM25 tokens of Kiwi's (form, tag) pairs: content morphemes, lower-cased, stopwords
-    dropped. One rule for queries and documents, whichever Kiwi call produced the pairs."""
+    dropped. One rule for queries and documents, whichever Kiwi call produced the pairs.
+
+    A Latin word loses the full stop Kiwi leaves on a sentence's last word ("nodes.",
+    "React."); inner dots stay ("node.js")."""
     out: list[str] = []
     for form, tag in tagged:
         if tag not in CONTENT_TAGS:
             continue
         form = form.lower()
-        if form in ENGLISH_STOPWORDS or (tag != "SL" and form in KOREAN_STOPWORDS):
+        if tag == "SL":
+            form = form.rstrip(".")
+            if not form or form in ENGLISH_STOPWORDS:
+                continue
+        elif form in ENGLISH_STOPWORDS or form in KOREAN_STOPWORDS:
             continue
         out.append(form)
     return out
