@@ -65,6 +65,29 @@ DATE_DIGITS = re.compile(r"(20\d{2})\D{1,3}(\d{1,2})\D{1,3}(\d{1,2})(?!\d)")
 
 _STASH = re.compile("\ue000(\\d+)\ue000")  # a private-use mark no note contains
 
+# HTML that editors and exporters leave in markdown (Notion writes <br> in table cells, blogs
+# paste <img width=...>, templates carry <!-- comments -->): the words stay, the tags go.
+# Only presentational tags: <p>, <div>, <h1> or <button> in a note are as often a JSX
+# example written outside a code block, and a generic type ("Map<String, Object>") no tag.
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_HTML_BREAK = re.compile(r"<br\s*/?>", re.I)
+_HTML_DROP = re.compile(r"<img\b[^>]*>", re.I)
+_HTML_INLINE = re.compile(
+    r"</?(?:b|strong|i|em|u|s|del|ins|mark|span|font|sup|sub|small|big|kbd|center)\b[^>]*>", re.I
+)
+# A toggle's title (Notion, GitHub): "<summary>클로저(Closure)</summary>" heads what it folds.
+_SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary>", re.I | re.S)
+_DETAILS_END = re.compile(r"</details\s*>", re.I)
+_ANY_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def strip_html(text: str) -> str:
+    """Comments, line breaks, images and presentational tags of inline HTML removed."""
+    text = _HTML_COMMENT.sub("", text)
+    text = _HTML_BREAK.sub(" ", text)
+    text = _HTML_DROP.sub("", text)
+    return _HTML_INLINE.sub("", text)
+
 
 def clean_inline(text: str) -> str:
     """Markdown inline syntax -> the words a reader sees (links keep their anchor text).
@@ -76,6 +99,7 @@ def clean_inline(text: str) -> str:
         return f"\ue000{len(codes) - 1}\ue000"
 
     text = _CODE_SPAN.sub(stash, text)
+    text = strip_html(text)
     text = _WIKI_EMBED.sub("", text)
     text = _WIKILINK.sub(lambda m: (m.group(3) or m.group(1) or m.group(2) or "").strip(), text)
     text = _HIGHLIGHT.sub(lambda m: m.group(1), text)
@@ -213,6 +237,7 @@ def parse_markdown(text: str) -> ParsedMarkdown:
     # (level, title, pseudo): a pseudo-heading sits one level below the heading it follows
     # and lasts until the next heading of any kind.
     stack: list[tuple[int, str, bool]] = []
+    toggles: list[int] = []  # stack depth at each open <details> toggle's title
     links: list[Link] = []
 
     def current() -> Section:
@@ -226,6 +251,14 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             sections.pop()
             start, end = last.lines
             sections[-1].blocks.append(Block("paragraph", last.headings[-1], start, end))
+
+    def close_pseudo() -> None:
+        """End the open pseudo-heading's section: what follows is its parent's again."""
+        if stack and stack[-1][2]:
+            settle()
+            stack.pop()
+            level = stack[-1][0] if stack else 0
+            sections.append(Section(tuple(t for _, t, _ in stack), level))
 
     def open_pseudo(label: str, span: tuple[int, int]) -> None:
         """A pseudo-heading one level below the last real heading (it replaces an open one)."""
@@ -293,12 +326,23 @@ def parse_markdown(text: str) -> ParsedMarkdown:
                     current().blocks.append(Block("quote", title, start + 1, start + 1))
                 if body is not None:
                     current().blocks.append(body)
-                if stack and stack[-1][2]:
-                    # The callout's lines are all it holds: what follows is the parent's again.
-                    settle()
-                    stack.pop()
-                    level = stack[-1][0] if stack else 0
-                    sections.append(Section(tuple(t for _, t, _ in stack), level))
+                # The callout's lines are all it holds: what follows is the parent's again.
+                close_pseudo()
+                i = close + 1
+                continue
+            if tok.type == "html_block" and toggles and _DETAILS_END.search(lines[end - 1]):
+                # A toggle's content ends with it, as a callout's does.
+                toggles.pop()
+                close_pseudo()
+            html = "\n".join(lines[start:end]) if tok.type == "html_block" else ""
+            toggle = _SUMMARY.search(html)
+            if toggle:
+                title = clean_inline(" ".join(toggle.group(1).split()))
+                if title and is_label(title.rstrip("?？ ")):
+                    open_pseudo(title, (start + 1, end))
+                    toggles.append(len(stack))
+                elif title:
+                    current().blocks.append(Block("paragraph", title, start + 1, end))
                 i = close + 1
                 continue
             label = pseudo_heading(tok.type, lines[start:end])
@@ -328,7 +372,9 @@ def _prose_block(token_type: str, lines: list[str], start: int, end: int) -> Blo
         # A soft line break inside a paragraph is a space: hard-wrapped sources (the
         # kubernetes.io pages) would otherwise split sentences in two.
         body = " ".join(line.strip() for line in body.splitlines())
-    cleaned = clean_inline(body) if kind != "table" else normalize(body)
+    cleaned = clean_inline(body) if kind != "table" else normalize(strip_html(body))
+    if token_type == "html_block" and not _ANY_TAG.sub("", cleaned).strip():
+        return None  # markup with no words left ("<p align="center"><img ...></p>")
     return Block(kind, cleaned, start + 1, end) if cleaned else None
 
 

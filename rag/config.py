@@ -21,7 +21,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # 11: front matter and property blocks are metadata; a note's date also from them or its
 # title; a note of several days dates each section by its day heading; Obsidian markdown.
 # 12: a Latin BM25 token loses the full stop of its sentence ("nodes." was its own token).
-CHUNKING_VERSION = "12"
+# 13: inline HTML leaves its words; a <details> toggle's <summary> heads what it folds.
+CHUNKING_VERSION = "13"
 RETRIEVERS = ("hybrid", "dense", "bm25")  # TIL_RETRIEVER / --retriever
 FUSIONS = ("convex", "rrf")  # TIL_FUSION: how hybrid mode fuses BM25 and dense
 

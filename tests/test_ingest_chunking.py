@@ -278,3 +278,48 @@ def test_obsidian_markdown_is_read_as_the_student_sees_it(tmp_path: Path) -> Non
     assert "제목 없는 콜아웃은 인용이다." in body
     # A line of tags is metadata.
     assert not any("#react" in text for text in by_section.values())
+
+
+HTML_NOTE = """# 배운 것
+
+<!-- 템플릿: 오늘 날짜를 채운다 -->
+
+<details>
+<summary>클로저(Closure)</summary>
+
+함수가 선언될 때의 렉시컬 환경을 기억하는 함수다.
+
+</details>
+
+토글 밖의 문장은 부모 섹션에 남는다.
+
+| 훅 | 용도 |
+|---|---|
+| useState | 상태를<br>관리한다 |
+
+<p align="center"><img src="hooks.png" width="300"></p>
+
+<b>호이스팅</b>은 선언이 끌어올려지는 것처럼 동작한다. `<b>`는 코드다.
+
+<h1>제목</h1> 같은 JSX는 그대로, Map<String, Object>도 그대로 둔다.
+"""
+
+
+def test_html_in_markdown_leaves_its_words(tmp_path: Path) -> None:
+    note = parse_note(write_note(tmp_path, "2025-04-02.md", HTML_NOTE), tmp_path)
+    by_section: dict[str, str] = {}
+    for doc in chunk_note(note):
+        section = doc.metadata["section"]
+        by_section[section] = by_section.get(section, "") + doc.page_content
+    # A toggle's title heads what it folds, and only that (the H1 is the note's title).
+    assert "렉시컬 환경" in by_section["클로저(Closure)"]
+    assert "토글 밖의 문장" not in by_section["클로저(Closure)"]
+    body = by_section[""]
+    assert "토글 밖의 문장은 부모 섹션에 남는다." in body
+    assert "| useState | 상태를 관리한다 |" in body
+    # Tags in a code span are code.
+    assert "호이스팅은 선언이" in body and "<b>는 코드다" in body
+    assert "<h1>제목</h1>" in body and "Map<String, Object>" in body
+    text = "".join(by_section.values())
+    assert "<!--" not in text and "템플릿" not in text and "<img" not in text
+    assert "<p align" not in text and "<br>" not in text and "<summary>" not in text
