@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ingest.notes import is_note_name
 from rag.config import Settings
 
 log = logging.getLogger("til.app")
@@ -180,9 +181,9 @@ class IndexJob:
 
 
 def is_note_path(path: str | Path, corpus_dir: Path) -> bool:
-    """The same rule as ``ingest.notes.discover_notes``: ``*.md``, no hidden folder."""
+    """The same rule as ``ingest.notes.discover_notes``: a markdown file, no hidden folder."""
     path = Path(path)
-    if path.suffix != ".md":
+    if not is_note_name(path):
         return False
     try:
         rel = path.resolve().relative_to(Path(corpus_dir).resolve())

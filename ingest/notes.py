@@ -51,16 +51,28 @@ class Note:
     day_headings: frozenset[str] = frozenset()  # the headings that gave those days
 
 
+# Jekyll and some editors write ".markdown"; a Windows export may write ".MD".
+NOTE_SUFFIXES = frozenset({".md", ".markdown"})
+
+
+def is_note_name(path: str | Path) -> bool:
+    """A markdown file by its name: ``.md`` or ``.markdown``, in any case."""
+    return Path(path).suffix.lower() in NOTE_SUFFIXES
+
+
 def discover_notes(corpus_dir: Path) -> list[Path]:
-    """Every ``*.md`` under the corpus, hidden folders skipped, in a stable order (links that
-    lead outside the corpus included: :func:`outside_corpus` says which to skip)."""
+    """Every markdown file (:func:`is_note_name`) under the corpus, hidden folders skipped, in
+    a stable order (links that lead outside the corpus included: :func:`outside_corpus` says
+    which to skip)."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         return []
     found = []
-    for path in corpus_dir.rglob("*.md"):
+    for path in corpus_dir.rglob("*"):
         rel = path.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+        if not is_note_name(path) or any(part.startswith(".") for part in rel.parts):
+            continue
+        if not path.is_file():
             continue
         found.append(path)
     return sorted(found, key=lambda p: p.relative_to(corpus_dir).as_posix())
@@ -154,7 +166,7 @@ def parse_note(
     # line is used only when the name has none, and a disagreement is reported.
     stem = _NOTION_ID.sub("", path.stem)
     # A journal kept in folders by month names a day by its path: "2025/03/04.md".
-    name_day = written_day(stem) or written_day(_NOTION_ID.sub("", source.removesuffix(".md")))
+    name_day = written_day(stem) or written_day(_NOTION_ID.sub("", source[: -len(path.suffix)]))
     name_date = name_day.isoformat() if name_day else ""
     date = name_date or body_date or _short_name_date(stem)
     year = re.search(r"(?<!\d)20\d{2}(?!\d)", date or stem or title)

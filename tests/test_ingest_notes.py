@@ -29,6 +29,16 @@ def test_hidden_folders_skipped(tmp_path: Path) -> None:
     ]
 
 
+def test_markdown_by_any_of_its_names(tmp_path: Path) -> None:
+    write_note(tmp_path, "2025-03-04.markdown", "# 클로저\n렉시컬 환경을 기억한다.")
+    write_note(tmp_path, "EXPORT.MD", "# a")
+    write_note(tmp_path, "notes.txt", "not markdown")
+    write_note(tmp_path, "img.png", "")
+    found = [p.relative_to(tmp_path).as_posix() for p in discover_notes(tmp_path)]
+    assert found == ["2025-03-04.markdown", "EXPORT.MD"]
+    assert parse_note(tmp_path / "2025-03-04.markdown", tmp_path).date == "2025-03-04"
+
+
 def test_only_files_reached_without_leaving_the_corpus_are_inside(tmp_path: Path) -> None:
     from ingest.notes import outside_corpus
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from ingest.jobs import FolderWatcher, IndexJob
+from ingest.notes import is_note_name
 from rag.config import Settings
 from rag.index.store import ChunkStore, IndexMissingError, index_version
 from rag.quiz.service import QuizService
@@ -205,7 +206,7 @@ class AppContext:
             path = (corpus / source).resolve()
             # An index written before symlinks were refused, or by hand, may name a file that
             # resolves outside the corpus: never serve it.
-            if not path.is_relative_to(corpus) or path.suffix.lower() != ".md":
+            if not path.is_relative_to(corpus) or not is_note_name(path):
                 continue
             if path not in self._static and path.is_file():
                 new.append(path)
