@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.frontmatter import split_front_matter, split_property_block
-from ingest.sections import DATE_DIGITS, DATE_HEADING, Link, Section, parse_markdown
+from ingest.sections import DATE_DIGITS, DATE_HEADING, Link, Section, clean_inline, parse_markdown
 from rag.config import IndexSettings
 from rag.text.dates import day_heading, written_day
 
@@ -25,6 +25,11 @@ _NOTION_ID = re.compile(r"\s+[0-9a-f]{32}$")
 # 2025 9:12 PM" under the title, templates "날짜: 2025-03-05" near the top; further down, a
 # line that starts "date:" is the note's content.
 _TOP_LINES = 12
+# A date alone on one of the first lines, before the first topic: a title line, not a date
+# somewhere in the content.
+_LONE_DAY_LINES = 3
+# "작성일 : 25.03.04" on a line known to be a date line: the year in two digits.
+_SHORT_YEAR_DIGITS = re.compile(r"(?<![\d.])(\d{2})[.\-/](\d{1,2})[.\-/](\d{1,2})(?![\d.])")
 _YYMMDD = re.compile(r"(?<![\d.])(2\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?![\d.])")
 
 
@@ -160,7 +165,13 @@ def parse_note(
     # The note's own word for its day, most explicit first: front matter, a date line (a
     # heading anywhere, a property line at the top), a title that is a date ("# 2025년 3월 6일").
     top_date = _day_of(date_line) if date_line else ""
-    body_date = front.date or heading_date or top_date or _day_of(title, loose=False)
+    body_date = (
+        front.date
+        or heading_date
+        or top_date
+        or _day_of(title, loose=False)
+        or _lone_day(text, _LONE_DAY_LINES)
+    )
     # A journal's files are named by their day, and date lines carry typos and copies of the
     # day before ("2025 06-05", a blank line, yesterday's date): the file name wins, the date
     # line is used only when the name has none, and a disagreement is reported.
@@ -207,6 +218,17 @@ def _section_days(
     return days, frozenset(headings)
 
 
+def _lone_day(text: str, top_lines: int) -> str:
+    """The day of a line at the top that is only a date, whatever marks it: "2025.03.04
+    화요일", "> 2025-03-04", "## 📅 2025-03-04", "**2025년 3월 4일**"."""
+    filled = [line for line in text.split("\n") if line.strip()][:top_lines]
+    for line in filled:
+        day = day_heading(clean_inline(line), None)
+        if day:
+            return day.isoformat()
+    return ""
+
+
 def _short_name_date(stem: str) -> str:
     """A day in a name written ``YYMMDD`` ("TIL_250304", "250304 정렬"): Korean students write
     it so, but six digits are also other numbers, so only when nothing else names the day."""
@@ -226,10 +248,11 @@ def _day_of(line: str, loose: bool = True) -> str:
 
 
 def _loose_date(line: str) -> str:
-    match = DATE_DIGITS.search(line)
+    match = DATE_DIGITS.search(line) or _SHORT_YEAR_DIGITS.search(line)
     if not match:
         return ""
     year, month, day = (int(g) for g in match.groups())
+    year += 2000 if year < 100 else 0
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return ""
     return f"{year:04d}-{month:02d}-{day:02d}"

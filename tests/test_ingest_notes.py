@@ -81,11 +81,20 @@ NOTION_ID = "1a2b3c4d5e6f7890abcdef1234567890"
         # YYMMDD, as Korean students often name a note; six digits that are no day are none
         ("TIL_250311.md", "# 정렬\n본문.\n", "2025-03-11"),
         ("123456.md", "# 정렬\n본문.\n", ""),
+        # A date alone on a first line, however it is marked; a two-digit year on a date line
+        ("a.md", "2025.03.12 수요일\n\n# 클로저\n본문.\n", "2025-03-12"),
+        ("b.md", "> 2025-03-13\n\n# 클로저\n본문.\n", "2025-03-13"),
+        ("c.md", "## 📅 2025-03-14\n\n# 클로저\n본문.\n", "2025-03-14"),
+        ("d.md", "작성일 : 25.03.15\n\n# 클로저\n본문.\n", "2025-03-15"),
+        # ... but not a line that says more, nor a date further down
+        ("e.md", "2025.03.16에 배운 것은 클로저다.\n\n# 클로저\n본문.\n", ""),
+        ("f.md", "# 클로저\n\n본문.\n\n본문.\n\n2025-03-17\n", ""),
         # No day anywhere: digits of a page id are no date, nor a "date:" deep in the content
         (f"해시 {NOTION_ID}.md", "# 해시\n" + "본문.\n\n" * 15 + "date: 2024-01-01 형식\n", ""),
     ],
     ids=["front-matter", "front-matter-datetime", "notion", "title", "property-item",
-         "compact-name", "month-folders", "yymmdd", "six-digits", "none"],
+         "compact-name", "month-folders", "yymmdd", "six-digits", "lone-line", "lone-quote",
+         "lone-emoji-heading", "short-year", "sentence", "further-down", "none"],
 )
 def test_a_notes_day_is_read_from_any_common_layout(
     tmp_path: Path, name: str, text: str, day: str

@@ -395,9 +395,10 @@ def written_day(text: str) -> date | None:
 
 
 # What may sit beside the date in a heading that is only a day: a weekday, "TIL", punctuation.
+# A calendar or pin emoji ("## 📅 2025-03-04", Notion templates) is decoration too.
 _DAY_HEADING_REST = re.compile(
-    r"^(?:[\s()\[\],.:~\-|/]|til|일지|[월화수목금토일](?:요일)?"
-    r"|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*)*$",
+    r"^(?:[\s()\[\],.:~\-|/*_>#]|til|일지|[월화수목금토일](?:요일)?"
+    r"|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*|[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f])*$",
     re.I,
 )
 
