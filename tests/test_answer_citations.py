@@ -24,3 +24,18 @@ def test_renumber_invariants(markers: list[int], n_sources: int) -> None:
     # Order of first appearance defines the numbering.
     firsts = list(dict.fromkeys(used))
     assert firsts == sorted(firsts)
+
+
+def test_a_long_snippet_is_cut_at_a_break_and_marked() -> None:
+    from langchain_core.documents import Document
+
+    from rag.answer.citations import citation_for
+
+    doc = Document(page_content="x", metadata={"source": "a.md", "section": "s"})
+    text = "뮤텍스는 락을 건다.\n" * 24 + "- critical section?"
+    snippet = citation_for(doc, 1, snippet=text, limit=300).snippet
+    assert snippet.endswith("…") and len(snippet) <= 301
+    assert snippet[:-1].endswith("- critical")  # a whole word, not "- c"
+    # Short text is shown whole; a long run without breaks is cut where the limit falls.
+    assert citation_for(doc, 1, snippet="짧다.", limit=300).snippet == "짧다."
+    assert citation_for(doc, 1, snippet="가" * 400, limit=300).snippet == "가" * 300 + "…"

@@ -59,6 +59,19 @@ def _without_fences(text: str) -> str:
     return "\n".join(line for line in text.split("\n") if not CODE_FENCE.match(line)).strip()
 
 
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at a line or word break, marked "…": a card that
+    ends mid-word ("- c" for "critical section?") reads as a broken note."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    brk = max(cut.rfind("\n"), cut.rfind(" "))
+    # A break in the last fifth keeps most of the text; a long unbroken run is cut as it is.
+    if brk >= limit * 4 // 5:
+        cut = cut[:brk]
+    return cut.rstrip() + "…"
+
+
 def citation_for(
     doc: Document, n: int, snippet: str | None = None, limit: int = AnswerSettings.snippet_chars
 ) -> Citation:
@@ -71,7 +84,7 @@ def citation_for(
         title=meta.get("title", ""),
         section=meta.get("section", ""),
         url=meta.get("url", "") if meta.get("kind") == "reference" else "",
-        snippet=_without_fences(snippet if snippet is not None else body)[:limit],
+        snippet=_clip(_without_fences(snippet if snippet is not None else body), limit),
         chunk_id=meta.get("chunk_id", ""),
         start_line=int(meta.get("start_line", 0) or 0),
         end_line=int(meta.get("end_line", 0) or 0),
