@@ -152,6 +152,7 @@ class Assistant:
         store = self.store
         # The lookups every question uses, built once here rather than on the first question.
         _ = store.by_id, store.sections, store.compact_text, store.latin_starts, store.note_dates
+        _ = store.sections_by_heading_name
         glossary_of(store, self.settings.glossary)
         store.bm25_search(["warm"], 1)
         self.embeddings.embed_query("warm up")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -433,8 +433,9 @@ class HybridRetriever(BaseRetriever):
                 if is_template_section(meta.get("section", ""), self.template):
                     fused[cid] *= t.template_penalty
         if asks_comparison(query):
-            # "A랑 B는 뭐가 달라?" names B's heading and A above it in a page that explains B
-            # as A's successor; that is one side of the comparison, not the definition asked.
+            # A comparison names each side's heading, and one side may sit under a parent
+            # named by the other ("A의 대안 > B"): that section is one side, not a definition
+            # of what is asked.
             return
         candidates = [self.store.by_id[c] for c in fused]
         gloss = None
@@ -444,7 +445,7 @@ class HybridRetriever(BaseRetriever):
             fused[cid] *= 1.0 + t.definition_boost
 
     def _fuse(
-        self, query: str, extra: list[str] = ()
+        self, query: str, extra: Sequence[str] = ()
     ) -> tuple[dict[str, float], dict[str, _Scores]]:
         use_bm25 = self.mode in ("hybrid", "bm25")
         use_dense = (
