@@ -176,3 +176,19 @@ def test_a_day_that_lists_what_it_learned_under_its_template_shows_the_list(
     assert "접두사" in answer.answer and "우선순위 큐" in answer.answer and "키로" in answer.answer
     assert "순서를 만든다" not in answer.answer  # three items, then "…"
     check_citations(answer.answer, answer.citations)
+
+
+def test_a_day_question_after_a_topic_question_is_still_that_days_digest(
+    journal: Assistant,
+) -> None:
+    """A day question needs nothing of the conversation: it must not borrow the previous
+    question's topic (and be refused when the day has none of it)."""
+    history = [("정규화란?", journal.ask("정규화란?").answer)]
+    for question in ("3월 5일에 뭘 배웠지?", "2025.03.05에 배운 거 정리해 줘"):
+        answer = journal.ask(question, history=history)
+        assert answer.mode == "digest" and not answer.refused, (question, answer.search_query)
+        assert {c.source for c in answer.citations} == {"2025-03-05.md"}
+    # "그날" still takes the day of the previous question.
+    day = [("3월 5일에 뭘 배웠지?", "…")]
+    answer = journal.ask("그날 뭘 배웠어?", history=day)
+    assert answer.mode == "digest" and {c.source for c in answer.citations} == {"2025-03-05.md"}
