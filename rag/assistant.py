@@ -29,7 +29,7 @@ from rag.glossary import glossary_of
 from rag.index.store import ChunkStore, load_chunk_store
 from rag.retrieval import Hit, HybridRetriever
 from rag.structure import template_of
-from rag.text import DateSpan, find_dates, tokenize
+from rag.text import DateSpan, find_dates, key_terms, strip_dates, tokenize
 
 History = list[tuple[str, str]]
 
@@ -89,6 +89,20 @@ def dense_notice(store: ChunkStore) -> str:
 def index_notice(store: ChunkStore) -> str:
     """Every answer's ``notice``: how far the index is (notes committed, vectors embedded)."""
     return " ".join(n for n in (lexical_notice(store), dense_notice(store)) if n)
+
+
+# "그날"/"that day": the previous question's day (see Assistant._dates).
+_THAT_DAY = re.compile(r"그\s?날|that day", re.I)
+
+
+def _ranking_query(query: str, span: DateSpan | None) -> str:
+    """What ranking reads of a question that names a day: the rest of it. The day selects
+    notes by date; as words it is noise, and "그날" counted as a topic the question asks
+    besides "정규화" (so "그날 배운 정규화는 뭐야?" lost the section headed 정규화)."""
+    if span is None:
+        return query
+    rest = _THAT_DAY.sub(" ", strip_dates(query, span))
+    return rest if key_terms(rest) else query
 
 
 class Assistant:
@@ -210,7 +224,7 @@ class Assistant:
         and the note dates inside it. Years and "this week" count from the newest note."""
         anchor = store.newest_date
         span = find_dates(question, anchor)
-        if span is None and re.search(r"그날|그 날|that day", question, re.I):
+        if span is None and _THAT_DAY.search(question):
             for user, _ in reversed(history):
                 span = find_dates(user, anchor)
                 if span:
@@ -268,7 +282,7 @@ class Assistant:
             yield final
             return
         retriever = self.retriever(mode=mode, k=k, dates=dates, store=store, fusion=fusion)
-        ranked = retriever.rank(search_query)
+        ranked = retriever.rank(_ranking_query(search_query, span))
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()

@@ -192,3 +192,11 @@ def test_a_day_question_after_a_topic_question_is_still_that_days_digest(
     day = [("3월 5일에 뭘 배웠지?", "…")]
     answer = journal.ask("그날 뭘 배웠어?", history=day)
     assert answer.mode == "digest" and {c.source for c in answer.citations} == {"2025-03-05.md"}
+
+
+def test_that_day_is_a_date_not_a_topic(journal: Assistant) -> None:
+    """"그날 배운 정규화는 뭐야?" asks what 정규화 is, on the previous question's day: the
+    day's words select the notes and are not a second topic beside 정규화."""
+    answer = journal.ask("그날 배운 정규화는 뭐야?", history=[("3월 4일에 뭘 배웠지?", "…")])
+    assert answer.citations and answer.citations[0].section == "정규화"
+    assert {c.source for c in answer.citations} == {"2025-03-04.md"}
