@@ -252,6 +252,13 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             start, end = last.lines
             sections[-1].blocks.append(Block("paragraph", last.headings[-1], start, end))
 
+    def add_html_text(raw: str, span: tuple[int, int]) -> None:
+        """The words of a piece of an HTML block, as a paragraph, if any are left."""
+        kept = [ln.strip() for ln in raw.split("\n") if not _WRAPPER_TAG.match(ln)]
+        words = clean_inline(" ".join(ln for ln in kept if ln))
+        if _ANY_TAG.sub("", words).strip():
+            current().blocks.append(Block("paragraph", words, *span))
+
     def close_pseudo() -> None:
         """End the open pseudo-heading's section: what follows is its parent's again."""
         if stack and stack[-1][2]:
@@ -330,19 +337,33 @@ def parse_markdown(text: str) -> ParsedMarkdown:
                 close_pseudo()
                 i = close + 1
                 continue
-            if tok.type == "html_block" and toggles and _DETAILS_END.search(lines[end - 1]):
-                # A toggle's content ends with it, as a callout's does.
-                toggles.pop()
-                close_pseudo()
             html = "\n".join(lines[start:end]) if tok.type == "html_block" else ""
             toggle = _SUMMARY.search(html)
-            if toggle:
-                title = clean_inline(" ".join(toggle.group(1).split()))
-                if title and is_label(title.rstrip("?？ ")):
-                    open_pseudo(title, (start + 1, end))
-                    toggles.append(len(stack))
-                elif title:
-                    current().blocks.append(Block("paragraph", title, start + 1, end))
+            if toggle or (toggles and _DETAILS_END.search(html)):
+                # A <details> toggle: its title heads what it folds, and its content ends
+                # with it, as a callout's does. Without blank lines the whole toggle is this
+                # one block, so its text is read here too.
+                opened = False
+                tail = html
+                if toggle:
+                    head, tail = html[: toggle.start()], html[toggle.end() :]
+                    if toggles and _DETAILS_END.search(head):
+                        toggles.pop()
+                        close_pseudo()
+                    title = clean_inline(" ".join(toggle.group(1).split()))
+                    if title and is_label(title.rstrip("?？ ")):
+                        open_pseudo(title, (start + 1, end))
+                        toggles.append(len(stack))
+                        opened = True
+                    elif title:
+                        current().blocks.append(Block("paragraph", title, start + 1, end))
+                ends = _DETAILS_END.search(tail)
+                add_html_text(tail[: ends.start()] if ends else tail, (start + 1, end))
+                if ends and (opened or (not toggle and toggles)):
+                    toggles.pop()
+                    close_pseudo()
+                if ends:
+                    add_html_text(tail[ends.end() :], (start + 1, end))
                 i = close + 1
                 continue
             label = pseudo_heading(tok.type, lines[start:end])

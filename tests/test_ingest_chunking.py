@@ -323,3 +323,24 @@ def test_html_in_markdown_leaves_its_words(tmp_path: Path) -> None:
     text = "".join(by_section.values())
     assert "<!--" not in text and "템플릿" not in text and "<img" not in text
     assert "<p align" not in text and "<br>" not in text and "<summary>" not in text
+
+
+def test_a_toggle_written_in_one_html_block_keeps_its_content(tmp_path: Path) -> None:
+    """Without blank lines the whole toggle is one HTML block: its content stays, under its
+    title, and what follows the toggle is the parent's again."""
+    text = (
+        "# 배운 것\n\n## 자바스크립트\n\n"
+        "<details>\n<summary>클로저(Closure)</summary>\n"
+        "함수가 선언될 때의 렉시컬 환경을 기억한다.\n</details>\n\n"
+        "<details><summary>호이스팅</summary>선언이 끌어올려지는 것처럼 동작한다.</details>\n\n"
+        "토글 밖의 문장이다.\n"
+    )
+    note = parse_note(write_note(tmp_path, "2025-04-03.md", text), tmp_path)
+    by_section: dict[str, str] = {}
+    for doc in chunk_note(note):
+        section = doc.metadata["section"]
+        by_section[section] = by_section.get(section, "") + doc.page_content
+    assert "렉시컬 환경을 기억한다." in by_section["자바스크립트 > 클로저(Closure)"]
+    assert "끌어올려지는 것처럼" in by_section["자바스크립트 > 호이스팅"]
+    assert "토글 밖의 문장이다." in by_section["자바스크립트"]
+    assert not any("<" in t for t in by_section.values())
