@@ -253,11 +253,11 @@ def parse_markdown(text: str) -> ParsedMarkdown:
             sections[-1].blocks.append(Block("paragraph", last.headings[-1], start, end))
 
     def add_html_text(raw: str, span: tuple[int, int]) -> None:
-        """The words of a piece of an HTML block, as a paragraph, if any are left."""
-        kept = [ln.strip() for ln in raw.split("\n") if not _WRAPPER_TAG.match(ln)]
-        words = clean_inline(" ".join(ln for ln in kept if ln))
-        if _ANY_TAG.sub("", words).strip():
-            current().blocks.append(Block("paragraph", words, *span))
+        """The words of a piece of an HTML block, read as a whole HTML block is."""
+        piece = raw.split("\n")
+        block = _prose_block("html_block", piece, 0, len(piece))
+        if block is not None:
+            current().blocks.append(Block(block.kind, block.text, *span))
 
     def close_pseudo() -> None:
         """End the open pseudo-heading's section: what follows is its parent's again."""

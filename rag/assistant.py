@@ -261,16 +261,16 @@ class Assistant:
         timings: dict[str, float] = {}
 
         search_query = question
+        t0 = time.perf_counter()
+        span, dates = self._dates(question, history, store)
         # A question that names a day and nothing more ("3월 4일에 뭘 배웠지?", "그날은?") is
         # whole by itself: borrowing the previous question's topic would turn the day's
         # digest into a search for that topic on that day, and refuse when the day lacks it.
-        if history and not is_digest_question(question, self._dates(question, history, store)[0]):
-            t0 = time.perf_counter()
+        if history and not is_digest_question(question, span):
             search_query = self._condense(question, history, store)
             timings["condense"] = (time.perf_counter() - t0) * 1000
-
-        t0 = time.perf_counter()
-        span, dates = self._dates(search_query, history, store)
+            t0 = time.perf_counter()
+            span, dates = self._dates(search_query, history, store)
         if is_digest_question(search_query, span):
             settings = self.settings
             final = digest_answer(

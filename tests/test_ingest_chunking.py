@@ -9,6 +9,15 @@ from ingest.chunking import chunk_note
 from ingest.notes import parse_note
 from tests.notes_helpers import write_note
 
+
+def _text_by_section(path: Path, root: Path) -> dict[str, str]:
+    """Each section of the note with its chunks' text, joined."""
+    out: dict[str, str] = {}
+    for doc in chunk_note(parse_note(path, root)):
+        section = doc.metadata["section"]
+        out[section] = out.get(section, "") + doc.page_content
+    return out
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SEED_NOTE = PROJECT_DIR / "corpus" / "2025-02-11.md"
 
@@ -262,12 +271,7 @@ OBSIDIAN_NOTE = """# 훅
 
 
 def test_obsidian_markdown_is_read_as_the_student_sees_it(tmp_path: Path) -> None:
-    note = parse_note(write_note(tmp_path, "2025-04-01.md", OBSIDIAN_NOTE), tmp_path)
-    by_section: dict[str, str] = {}
-    for doc in chunk_note(note):
-        by_section[doc.metadata["section"]] = by_section.get(doc.metadata["section"], "") + (
-            doc.page_content
-        )
+    by_section = _text_by_section(write_note(tmp_path, "2025-04-01.md", OBSIDIAN_NOTE), tmp_path)
     # A titled callout heads its own lines, and only those.
     assert "부수 효과" in by_section["배운 것 > useEffect"]
     assert "상태를 만든다" not in by_section["배운 것 > useEffect"]
@@ -306,11 +310,7 @@ HTML_NOTE = """# 배운 것
 
 
 def test_html_in_markdown_leaves_its_words(tmp_path: Path) -> None:
-    note = parse_note(write_note(tmp_path, "2025-04-02.md", HTML_NOTE), tmp_path)
-    by_section: dict[str, str] = {}
-    for doc in chunk_note(note):
-        section = doc.metadata["section"]
-        by_section[section] = by_section.get(section, "") + doc.page_content
+    by_section = _text_by_section(write_note(tmp_path, "2025-04-02.md", HTML_NOTE), tmp_path)
     # A toggle's title heads what it folds, and only that (the H1 is the note's title).
     assert "렉시컬 환경" in by_section["클로저(Closure)"]
     assert "토글 밖의 문장" not in by_section["클로저(Closure)"]
@@ -335,11 +335,7 @@ def test_a_toggle_written_in_one_html_block_keeps_its_content(tmp_path: Path) ->
         "<details><summary>호이스팅</summary>선언이 끌어올려지는 것처럼 동작한다.</details>\n\n"
         "토글 밖의 문장이다.\n"
     )
-    note = parse_note(write_note(tmp_path, "2025-04-03.md", text), tmp_path)
-    by_section: dict[str, str] = {}
-    for doc in chunk_note(note):
-        section = doc.metadata["section"]
-        by_section[section] = by_section.get(section, "") + doc.page_content
+    by_section = _text_by_section(write_note(tmp_path, "2025-04-03.md", text), tmp_path)
     assert "렉시컬 환경을 기억한다." in by_section["자바스크립트 > 클로저(Closure)"]
     assert "끌어올려지는 것처럼" in by_section["자바스크립트 > 호이스팅"]
     assert "토글 밖의 문장이다." in by_section["자바스크립트"]

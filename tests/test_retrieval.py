@@ -240,7 +240,7 @@ def _sections_store(sections: list[tuple[str, str, str]]) -> ChunkStore:
         )
         for i, (source, section, text) in enumerate(sections)
     ]
-    return ChunkStore(docs, [tokenize(d.page_content) for d in docs])
+    return ChunkStore(docs)  # tokens are computed on first use
 
 
 COMPARED_NOTE = [
