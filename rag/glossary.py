@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +24,7 @@ import snowballstemmer
 from rag.config import GlossarySettings
 from rag.index.store import ChunkStore
 from rag.text import morphemes, normalize, tokenize
+from rag.text.loanwords import LoanwordIndex, index_loanwords
 from rag.text.wordlists import ENGLISH_STOPWORDS
 
 # The first item of a parenthesis; what follows it (")" or ", more") is checked by _is_list.
@@ -40,14 +41,20 @@ _NOUNS = frozenset({"NNG", "NNP", "XR", "SH", "NNB", "SN", "XSN"})
 
 @dataclass(frozen=True)
 class Glossary:
-    """English phrase (lower-case words) -> the Korean BM25 tokens the notes gloss it with."""
+    """English phrase (lower-case words) -> the Korean BM25 tokens the notes gloss it with;
+    an English word no gloss covers may still be spelled in Hangul in the notes
+    (``loanwords``: "pods" -> 파드)."""
 
     korean_of: dict[tuple[str, ...], tuple[str, ...]]
+    loanwords: LoanwordIndex | None = None
+    loanwords_per_word: int = 2
 
     def expand(self, question: str, max_tokens: int) -> list[str]:
         """Korean tokens for the glossed English phrases ``question`` contains, longest
-        phrases first (a phrase's own words are not looked up again)."""
-        words = _stems(re.findall(r"[A-Za-z][A-Za-z0-9.+#\-]*", question))
+        phrases first (a phrase's own words are not looked up again), and for its other
+        words their Hangul spellings in the notes, in question order."""
+        raw = re.findall(r"[A-Za-z][A-Za-z0-9.+#\-]*", question)
+        words = _stems(raw)
         out: list[str] = []
         i = 0
         while i < len(words) and len(out) < max_tokens:
@@ -58,8 +65,15 @@ class Glossary:
                     i += n
                     break
             else:
+                if self.loanwords is not None and _is_content_word(raw[i]):
+                    spelt = self.loanwords.korean_of(raw[i], self.loanwords_per_word)
+                    out.extend(t for t in spelt if t not in out)
                 i += 1
         return out[:max_tokens]
+
+
+def _is_content_word(word: str) -> bool:
+    return len(word) >= 3 and word.lower() not in ENGLISH_STOPWORDS
 
 
 def _korean_nouns(words: str, keep: int) -> tuple[str, ...] | None:
@@ -153,5 +167,12 @@ def glossary_of(store: ChunkStore, tuning: GlossarySettings) -> Glossary:
     key = ("glossary", tuning)
     if key not in store.analysed:
         texts = [d.page_content for d in store.docs if "(" in d.page_content]
-        store.analysed[key] = learn_glossary(texts, tuning)
+        glossary = learn_glossary(texts, tuning)
+        if tuning.loanwords:
+            words = store.word_text.split("\n")
+            sounds = index_loanwords(words, store.vocabulary.get, tuning.loanword_min_consonants)
+            glossary = replace(
+                glossary, loanwords=sounds, loanwords_per_word=tuning.loanwords_per_word
+            )
+        store.analysed[key] = glossary
     return store.analysed[key]

