@@ -62,14 +62,20 @@ class Glossary:
                 phrase = tuple(words[i : i + n])
                 if phrase in self.korean_of:
                     out.extend(t for t in self.korean_of[phrase] if t not in out)
-                    i += n
                     break
             else:
-                if self.loanwords is not None and _is_content_word(raw[i]):
-                    spelt = self.loanwords.korean_of(raw[i], self.loanwords_per_word)
-                    out.extend(t for t in spelt if t not in out)
-                i += 1
+                n = 1
+            if n == 1:
+                # A glossed word may be spelt in Hangul elsewhere too: "요소(Component)" in one
+                # note, "컴포넌트" in the next.
+                out.extend(t for t in self._spelt(raw[i]) if t not in out)
+            i += n
         return out[:max_tokens]
+
+    def _spelt(self, word: str) -> list[str]:
+        if self.loanwords is None or not _is_content_word(word):
+            return []
+        return self.loanwords.korean_of(word, self.loanwords_per_word)
 
 
 def _is_content_word(word: str) -> bool:

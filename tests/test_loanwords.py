@@ -17,9 +17,9 @@ from rag.text.loanwords import index_loanwords
 NOTE_WORDS = {
     "컨트롤": 3, "플레인": 2, "컴포넌트는": 2, "파드": 9, "노드에": 5, "스케줄러가": 2,
     "히스토리": 1, "페이지": 4, "파일을": 6, "쿠버네티스": 8, "인그레스": 2, "하이퍼바이저": 2,
-    "스레드": 3, "서버": 4, "캐시": 2, "메서드": 2, "메소드": 1,
+    "스레드": 3, "서버": 4, "캐시": 2, "메서드": 2, "메소드": 1, "포트": 3, "블록": 2, "데이터": 4,
     # Native and Sino-Korean words whose consonants sound like an English word's.
-    "보다": 7, "기대": 3, "기타": 4, "놓이다": 2, "비율": 2, "장애": 2,
+    "보다": 7, "기대": 3, "기타": 4, "놓이다": 2, "비율": 2, "장애": 2, "도구": 5,
 }  # fmt: skip
 
 
@@ -47,6 +47,9 @@ def loanwords():
         ("thread", "스레드"),
         ("server", "서버"),  # an r before a consonant is not written
         ("cache", "캐시"),
+        ("port", "포트"),
+        ("block", "블록"),  # a 받침 keeps no voicing: ㄱ is the k of "block"
+        ("data", "데이터"),  # d is ㄷ, t is ㅌ
     ],
 )
 def test_an_english_word_finds_its_hangul_spelling(loanwords, english: str, hangul: str) -> None:
@@ -66,6 +69,9 @@ def test_both_spellings_of_one_word_are_kept(loanwords) -> None:
         ("nodes", "놓이"),  # a verb
         ("every", "비율"),  # "every" starts with a vowel, 비율 with a consonant
         ("changes", "장애"),  # "change"'s first vowel is 에, not 아 (and no "chang")
+        ("pods", "포트"),  # Korean keeps d (ㄷ) and t (ㅌ) apart
+        ("port", "파드"),
+        ("docker", "도구"),  # and k (ㅋ) and g (ㄱ)
     ],
 )
 def test_native_words_of_a_similar_sound_are_no_spelling(loanwords, english, native) -> None:

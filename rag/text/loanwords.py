@@ -27,19 +27,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Consonant classes. Korean writes b/p/f/v with ㅂ/ㅍ, g/k with ㄱ/ㅋ, d/t with ㄷ/ㅌ, z/j/ch
-# with ㅈ/ㅊ; "th" as ㅅ (스레드, 메서드). "G" is the ng sound (받침 ㅇ).
-_INITIALS = "KKNTTLMPPSS-JJJKTPH"  # ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ; ㅇ is silent
+# Consonant symbols. Korean writes b/v with ㅂ and p/f with ㅍ, g with ㄱ and k with ㅋ, d with
+# ㄷ and t with ㅌ ("파드" is "pod", "포트" is "port"), z/j/ch with ㅈ/ㅊ, "th" as ㅅ (스레드).
+# Upper case is voiceless (P T K), B D Q voiced (b d g); a 받침 keeps no voicing (p t k:
+# "블록" is "block", "웹" is "web"). "G" is the ng sound (받침 ㅇ).
+_INITIALS = "QQNDDLMBBSS-JJJKTPH"  # ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ; ㅇ is silent
 _FINALS = (
-    "", "K", "K", "K", "N", "N", "N", "T", "L", "L", "L", "L", "L", "L", "L", "L",
-    "M", "P", "P", "T", "T", "G", "T", "T", "K", "T", "P", "T",
+    "", "k", "k", "k", "N", "N", "N", "t", "L", "L", "L", "L", "L", "L", "L", "L",
+    "M", "p", "p", "t", "t", "G", "t", "t", "k", "t", "p", "t",
 )  # fmt: skip
+_CLASS = {"B": "P", "p": "P", "D": "T", "t": "T", "Q": "K", "k": "K"}
+_VOICE = {**dict.fromkeys("BDQ", "+"), **dict.fromkeys("PTK", "-")}
 # Each medial vowel as its base vowel (glides dropped: ㅘ is ㅏ, ㅠ is ㅜ).
 _MEDIALS = "ㅏㅐㅏㅐㅓㅔㅓㅔㅗㅏㅐㅔㅗㅜㅓㅔㅣㅜㅡㅣㅣ"
 _EPENTHETIC = "ㅡ"  # the vowel Korean adds to a consonant cluster: "플" in 플레인 (plane)
 _ARPA_CONSONANTS = {
-    "P": "P", "B": "P", "F": "P", "V": "P", "T": "T", "D": "T", "DH": "T", "TH": "S",
-    "K": "K", "G": "K", "S": "S", "Z": "J", "SH": "S", "ZH": "J", "CH": "J", "JH": "J",
+    "P": "P", "B": "B", "F": "P", "V": "B", "T": "T", "D": "D", "DH": "D", "TH": "S",
+    "K": "K", "G": "Q", "S": "S", "Z": "J", "SH": "S", "ZH": "J", "CH": "J", "JH": "J",
     "M": "M", "N": "N", "NG": "G", "L": "L", "HH": "H",
 }  # fmt: skip
 # The Korean vowels an English vowel is written with, from loanword orthography:
@@ -64,8 +68,8 @@ _DIGRAPHS = (
     ("qu", "K"), ("x", "KS"), ("gh", ""),
 )  # fmt: skip
 _LETTERS = {
-    **dict.fromkeys("bfpv", "P"), **dict.fromkeys("dt", "T"), "k": "K", **dict.fromkeys("zj", "J"),
-    "l": "L", "m": "M", "h": "H",
+    **dict.fromkeys("fp", "P"), **dict.fromkeys("bv", "B"), "d": "D", "t": "T", "k": "K",
+    **dict.fromkeys("zj", "J"), "l": "L", "m": "M", "h": "H",
 }  # fmt: skip
 _VOWEL_LETTERS = "aeiouy"
 _HANGUL_RUN = re.compile(r"[가-힣]{2,}")
@@ -77,20 +81,30 @@ class Sound:
     it starts with a vowel (Korean ㅇ; English w/y count as one), and its first vowel."""
 
     consonants: str
+    voicing: str  # per consonant: "+" voiced, "-" voiceless, "?" either
     vowel_initial: bool
     first_vowels: str  # the Korean vowels the first vowel may be written with (one, for Hangul)
     vowels: int  # how many vowels: Korean's added ones (ㅡ, "페이지"'s 지) do not count
     spelled: bool = False  # read off an English spelling, not the dictionary
 
 
-def _skeleton(symbols: Iterable[str]) -> str:
-    """Consonant symbols with "" for a vowel: neighbours that are the same consonant are one
-    sound (플레인's ㄹ받침 + ㄹ, "rollback"'s "ll"), but not across a vowel (쿠키, "cookie")."""
-    out: list[str] = []
+def _skeleton(symbols: Iterable[str]) -> tuple[str, str]:
+    """Consonant classes and their voicing, from symbols with "" for a vowel: neighbours of
+    one class are one sound (플레인's ㄹ받침 + ㄹ, "rollback"'s "ll", "백"'s ㄱ for "back"'s
+    "ck"), but not across a vowel (쿠키, "cookie")."""
+    classes: list[str] = []
+    voicing: list[str] = []
+    last = ""
     for s in symbols:
-        if not out or out[-1] != s:
-            out.append(s)
-    return "".join(out)
+        cls, voice = _CLASS.get(s, s), _VOICE.get(s, "?")
+        if cls and cls == last:
+            if voicing[-1] == "?":
+                voicing[-1] = voice
+        elif cls:
+            classes.append(cls)
+            voicing.append(voice)
+        last = cls
+    return "".join(classes), "".join(voicing)
 
 
 def hangul_sound(word: str) -> Sound | None:
@@ -118,7 +132,7 @@ def hangul_sound(word: str) -> Sound | None:
     # A cluster's added ㅡ is no vowel of the English word: "플레인"'s first vowel is ㅔ.
     first = next((v for v in vowels if v != _EPENTHETIC), vowels[0])
     vowel_initial = _INITIALS[(ord(word[0]) - 0xAC00) // 588] == "-"
-    return Sound(_skeleton(symbols), vowel_initial, first, spoken)
+    return Sound(*_skeleton(symbols), vowel_initial, first, spoken)
 
 
 def _is_added_vowel(consonant: str, vowel: str, final: int, before: tuple[str, int]) -> bool:
@@ -159,7 +173,7 @@ def _arpa_sound(phones: list[str], spelled: str) -> Sound:
         vowels += _first_letter_vowels(spelled)
     initial = bases[0] in _ARPA_VOWELS or bases[0] in ("W", "Y")
     count = sum(b in _ARPA_VOWELS for b in bases)
-    return Sound(_skeleton(symbols), initial, vowels, count)
+    return Sound(*_skeleton(symbols), initial, vowels, count)
 
 
 def _first_letter_vowels(word: str) -> str:
@@ -186,7 +200,7 @@ def _spelled_sounds(word: str) -> set[Sound]:
             options = [""]
         elif c in "cg":
             soft = after in tuple("eiy")
-            options = [("S" if c == "c" else "J") if soft else "K"]
+            options = [("S" if c == "c" else "J") if soft else ("K" if c == "c" else "Q")]
             if c == "g" and before == "n" and not (after and after in _VOWEL_LETTERS + "rl"):
                 options = [""]  # the g of a final "ng" is the ng sound itself
         elif c == "r":
@@ -205,7 +219,7 @@ def _spelled_sounds(word: str) -> set[Sound]:
     vowels = _first_letter_vowels(word)
     # Vowel letters in a row are one vowel; a final "e" after a consonant is silent.
     count = len(re.findall(r"[aeiouy]+", re.sub(r"(?<=[^aeiouy])e$", "", word)))
-    return {Sound(_skeleton(v), initial, vowels, count, spelled=True) for v in variants}
+    return {Sound(*_skeleton(v), initial, vowels, count, spelled=True) for v in variants}
 
 
 @lru_cache(maxsize=1)
@@ -237,6 +251,9 @@ def _agrees(english: Sound, korean: Sound) -> bool:
     slack = 1 if english.spelled else 0
     return (
         english.consonants == korean.consonants
+        and all(
+            "?" in (e, k) or e == k for e, k in zip(english.voicing, korean.voicing, strict=True)
+        )
         and english.vowel_initial == korean.vowel_initial
         and korean.first_vowels in english.first_vowels
         and abs(english.vowels - korean.vowels) <= slack
