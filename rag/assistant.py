@@ -286,7 +286,10 @@ class Assistant:
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
-        coverage = assess(search_query, ranked, store, self.thresholds)
+        spellings = None
+        if self.settings.glossary.enabled:
+            spellings = glossary_of(store, self.settings.glossary).other_spellings
+        coverage = assess(search_query, ranked, store, self.thresholds, spellings)
         k_eff = k or self.settings.retrieval.k
         if coverage.covered:
             final = yield from self._compose(question, search_query, ranked, store, k_eff, history)

@@ -24,7 +24,7 @@ import snowballstemmer
 from rag.config import GlossarySettings
 from rag.index.store import ChunkStore
 from rag.text import morphemes, normalize, tokenize
-from rag.text.loanwords import LoanwordIndex, index_loanwords
+from rag.text.loanwords import LatinIndex, LoanwordIndex, index_latin_words, index_loanwords
 from rag.text.wordlists import ENGLISH_STOPWORDS
 
 # The first item of a parenthesis; what follows it (")" or ", more") is checked by _is_list.
@@ -48,6 +48,7 @@ class Glossary:
     korean_of: dict[tuple[str, ...], tuple[str, ...]]
     loanwords: LoanwordIndex | None = None
     loanwords_per_word: int = 2
+    latin: LatinIndex | None = None  # the notes' Latin words by sound, for Korean questions
 
     def expand(self, question: str, max_tokens: int) -> list[str]:
         """Korean tokens for the glossed English phrases ``question`` contains, longest
@@ -72,10 +73,33 @@ class Glossary:
             i += n
         return out[:max_tokens]
 
+    def latin_spellings(self, tokens: list[str], max_tokens: int) -> list[str]:
+        """The notes' Latin spellings of a Korean question's Hangul words they never write
+        in Hangul: "레디스" when the notes say "Redis"."""
+        if self.latin is None:
+            return []
+        out: list[str] = []
+        for token in tokens:
+            if _HANGUL_WORD.fullmatch(token) and not self.latin.doc_freq(token):
+                out.extend(w for w in self.latin.latin_of(token, self.loanwords_per_word))
+        return list(dict.fromkeys(out))[:max_tokens]
+
+    def other_spellings(self, term: str) -> list[str]:
+        """How the notes write ``term`` in the other script: "Terraform" as "테라폼", "레디스"
+        as "redis" (lower case)."""
+        if _HANGUL_WORD.fullmatch(term) and self.latin is not None:
+            return self.latin.latin_of(term, self.loanwords_per_word)
+        if re.fullmatch(r"[A-Za-z]+", term) and self.loanwords is not None:
+            return self.loanwords.korean_of(term, self.loanwords_per_word)
+        return []
+
     def _spelt(self, word: str) -> list[str]:
         if self.loanwords is None or not _is_content_word(word):
             return []
         return self.loanwords.korean_of(word, self.loanwords_per_word)
+
+
+_HANGUL_WORD = re.compile(r"[가-힣]{2,}")
 
 
 def _is_content_word(word: str) -> bool:
@@ -176,9 +200,12 @@ def glossary_of(store: ChunkStore, tuning: GlossarySettings) -> Glossary:
         glossary = learn_glossary(texts, tuning)
         if tuning.loanwords:
             words = store.word_text.split("\n")
-            sounds = index_loanwords(words, store.vocabulary.get, tuning.loanword_min_consonants)
+            df, least = store.vocabulary.get, tuning.loanword_min_consonants
             glossary = replace(
-                glossary, loanwords=sounds, loanwords_per_word=tuning.loanwords_per_word
+                glossary,
+                loanwords=index_loanwords(words, df, least),
+                latin=index_latin_words(words, df, least),
+                loanwords_per_word=tuning.loanwords_per_word,
             )
         store.analysed[key] = glossary
     return store.analysed[key]

@@ -456,9 +456,17 @@ class HybridRetriever(BaseRetriever):
         )
         tokens = tokenize(query) if use_bm25 else []
         # An English question also searches with the Korean words the notes gloss its terms
-        # with; the definition prior reads the same glossary.
-        glossary = self.glossary() if self.glossary is not None and is_english(query) else None
-        glossed = glossary.expand(query, self.glossary_tokens) if glossary is not None else []
+        # with, or spell them with; the definition prior reads the same glossary. A Korean
+        # question's word the notes only write in Latin letters is searched in those.
+        english = is_english(query)
+        glossary = self.glossary() if self.glossary is not None else None
+        glossed: list[str] = []
+        if glossary is not None and english:
+            glossed = glossary.expand(query, self.glossary_tokens)
+        elif glossary is not None:
+            glossed = glossary.latin_spellings(tokens or tokenize(query), self.glossary_tokens)
+        if not english:
+            glossary = None
         if tokens:
             tokens += glossed
         # BM25 runs while the model embeds the question (both leave the GIL: SQLite and the

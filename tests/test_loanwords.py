@@ -105,3 +105,67 @@ def test_an_english_question_finds_a_note_that_spells_its_terms_in_hangul() -> N
         store=store, mode="bm25", glossary=lambda: glossary_of(store, GlossarySettings())
     )
     assert spelt.rank(question)[0].doc.metadata["section"] == "스케줄러"
+
+
+REDIS_NOTE = """# 2025-05-02 TIL
+
+## Redis
+- Redis는 인메모리 키-값 저장소라서 디스크 기반 DB보다 훨씬 빠르다.
+- 데이터를 메모리에 두고, 스냅샷(RDB)이나 AOF 로그로 디스크에 영속화한다.
+
+## 오늘의 회고
+- 캐시 전략을 더 공부해야겠다.
+"""
+
+TERRAFORM_NOTE = """# 2025-05-03 TIL
+
+## 테라폼
+- 테라폼은 인프라를 코드로 관리하는 도구다.
+- 상태 파일에 실제 인프라의 현재 모습을 기록해 두고, 계획 단계에서 코드와 비교한다.
+"""
+
+OTHER_NOTE = """# 2025-05-04 TIL
+
+## 정규화
+- 제1정규형은 모든 속성 값이 원자값이어야 한다는 규칙이다.
+- 제2정규형은 부분 함수 종속을 없앤다.
+"""
+
+
+@pytest.fixture(scope="module")
+def spelt_corpus(tmp_path_factory: pytest.TempPathFactory):
+    from ingest.sync import sync_index
+    from tests.notes_helpers import offline_settings, write_note
+
+    root = tmp_path_factory.mktemp("spelt")
+    corpus = root / "corpus"
+    write_note(corpus, "2025-05-02.md", REDIS_NOTE)
+    write_note(corpus, "2025-05-03.md", TERRAFORM_NOTE)
+    write_note(corpus, "2025-05-04.md", OTHER_NOTE)
+    settings = offline_settings(root, corpus)
+    sync_index(settings)
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("question", "source"),
+    [
+        # The notes write "Redis" only; the student asks in Hangul.
+        ("레디스가 뭐야?", "2025-05-02.md"),
+        # The notes write "테라폼" only; the student asks in English.
+        ("How does Terraform keep track of the infrastructure?", "2025-05-03.md"),
+    ],
+)
+def test_a_term_the_notes_write_in_the_other_script_is_answered_not_refused(
+    spelt_corpus, question: str, source: str
+) -> None:
+    from dataclasses import replace
+
+    from rag.assistant import Assistant
+
+    answer = Assistant(spelt_corpus).ask(question)
+    assert not answer.refused, answer.answer
+    assert answer.citations[0].source == source
+    # Without the spellings the same question is refused: the term is "not in the notes".
+    off = replace(spelt_corpus, glossary=GlossarySettings(loanwords=False))
+    assert Assistant(off).ask(question).refused

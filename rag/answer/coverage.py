@@ -10,6 +10,7 @@ use them), so they count only as a share and together with modest similarity.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -237,12 +238,20 @@ class _Signals:
     has_dense: bool
 
 
-def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSettings) -> _Signals:
+def _signals(
+    question: str,
+    ranked: list[Hit],
+    store: ChunkStore,
+    t: RefusalSettings,
+    other_spellings: Callable[[str], list[str]] | None,
+) -> _Signals:
     # A date names when, not what: an English month is never a term the notes lack.
     undated = strip_dates(question, find_dates(question))
     terms = [x for x in key_terms(undated) if x not in DATE_WORDS]
     english = is_english(question)
-    missing = [x for x in terms if not corpus_has(store, x)]
+    # A term the notes write in the other script ("Terraform" as 테라폼) is no missing term.
+    spelt = {x: other_spellings(x) if other_spellings else [] for x in terms}
+    missing = [x for x in terms if not corpus_has(store, x) and not spelt[x]]
     # Missing words Kiwi's dictionary lacks too: a new term, where a missing common word
     # ("개수" in a paraphrase) is just another way to say what the notes say.
     unknown = [
@@ -251,7 +260,7 @@ def _signals(question: str, ranked: list[Hit], store: ChunkStore, t: RefusalSett
         if word.lower() in missing and _is_new_word(store, pieces)
     ]
     top_text = " ".join(h.page_content.lower() for h in ranked[: t.term_window])
-    in_top = [x for x in terms if x in top_text]
+    in_top = [x for x in terms if x in top_text or any(w in top_text for w in spelt[x])]
     window = ranked[: t.similarity_window]
     dense_top = max((h.dense_score or 0.0 for h in window), default=0.0)
     bm25_top = max((h.bm25_score or 0.0 for h in window), default=0.0)
@@ -324,10 +333,15 @@ def _decide(s: _Signals, t: RefusalSettings, nothing: bool) -> tuple[Reason, lis
 
 
 def assess(
-    question: str, ranked: list[Hit], store: ChunkStore, thresholds: RefusalSettings
+    question: str,
+    ranked: list[Hit],
+    store: ChunkStore,
+    thresholds: RefusalSettings,
+    other_spellings: Callable[[str], list[str]] | None = None,
 ) -> Coverage:
-    """Decide whether the corpus covers the question (see the module docstring)."""
-    s = _signals(question, ranked, store, thresholds)
+    """Decide whether the corpus covers the question (see the module docstring);
+    ``other_spellings`` gives the notes' spellings of a term in the other script."""
+    s = _signals(question, ranked, store, thresholds, other_spellings)
     reason, names = _decide(s, thresholds, nothing=not ranked)
     return Coverage(
         s.terms,

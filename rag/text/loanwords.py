@@ -239,9 +239,12 @@ def english_sounds(word: str) -> frozenset[Sound]:
         forms.append(word[:-1])
     if re.search(r"(?:s|x|z|ch|sh)es$", word):
         forms.append(word[:-2])  # "classes"; "changes" is "change" + s, not "chang"
-    sounds = {_arpa_sound(p, f) for f in forms for p in _pronunciations().get(f, [])}
-    if not sounds:
-        sounds = {s for f in forms for s in _spelled_sounds(f)}
+    # Each form as the dictionary says it, or else as spelled: "redis" is not in it, but
+    # "redi" (a name) is, and must not stand for it.
+    sounds: set[Sound] = set()
+    for form in forms:
+        spoken = _pronunciations().get(form)
+        sounds |= {_arpa_sound(p, form) for p in spoken} if spoken else _spelled_sounds(form)
     return frozenset(sounds)
 
 
@@ -310,3 +313,42 @@ def index_loanwords(
         if sound is not None and len(sound.consonants) >= min_consonants:
             by_consonants[sound.consonants].append((prefix, sound))
     return LoanwordIndex({k: tuple(v) for k, v in by_consonants.items()}, doc_freq, min_consonants)
+
+
+@dataclass(frozen=True, eq=False)
+class LatinIndex:
+    """The notes' Latin words by consonant skeleton, each with its sounds: the other way
+    round, so a Korean question's "레디스" finds the notes' "Redis"."""
+
+    by_consonants: dict[str, tuple[tuple[str, Sound], ...]]
+    doc_freq: Callable[[str], int]
+    min_consonants: int
+
+    def latin_of(self, hangul: str, limit: int) -> list[str]:
+        """The notes' Latin words (lower case) that ``hangul`` spells, the most used first."""
+        korean = hangul_sound(hangul)
+        if korean is None or len(korean.consonants) < self.min_consonants:
+            return []
+        found = {
+            w
+            for w, english in self.by_consonants.get(korean.consonants, ())
+            if _agrees(english, korean)
+        }
+        ranked = sorted(found, key=lambda w: (-self.doc_freq(w), w))
+        return [w for w in ranked if self.doc_freq(w) > 0][:limit]
+
+
+_LATIN_WORD = re.compile(r"(?<![a-z0-9])[a-z]{3,}(?![a-z0-9])")
+
+
+def index_latin_words(
+    words: Iterable[str], doc_freq: Callable[[str], int], min_consonants: int
+) -> LatinIndex:
+    """Every lower-case Latin word of three or more letters in ``words`` by its sounds."""
+    latin = {m for word in words for m in _LATIN_WORD.findall(word)}
+    by_consonants: dict[str, list[tuple[str, Sound]]] = defaultdict(list)
+    for word in sorted(latin):
+        for sound in english_sounds(word):
+            if len(sound.consonants) >= min_consonants:
+                by_consonants[sound.consonants].append((word, sound))
+    return LatinIndex({k: tuple(v) for k, v in by_consonants.items()}, doc_freq, min_consonants)
