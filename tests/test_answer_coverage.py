@@ -184,3 +184,36 @@ def test_a_version_the_notes_never_write_is_a_near_miss() -> None:
     hit = Hit(doc, score=1.0, section_hits=("a",), dense_score=0.9)
     verdict = assess("HTTP/3은 HTTP 2.0과 뭐가 달라?", [hit], store, RefusalSettings())
     assert verdict.reason is Reason.NAME_NOT_IN_NOTES and verdict.names == ["http/3"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "컨테이너와 유니커널의 차이가 뭐야?",  # the seed note knows containers, not unikernels
+        "What is the difference between a container and a unikernel?",
+    ],
+)
+def test_a_comparison_with_a_side_the_notes_never_mention_is_refused(
+    assistant: Assistant, question: str
+) -> None:
+    answer = assistant.ask(question)
+    assert answer.refused, answer.coverage
+    assert answer.coverage.reason is Reason.NAME_NOT_IN_NOTES
+    assert answer.coverage.names[-1] in ("유니커널", "unikernel")
+
+
+@pytest.mark.parametrize(
+    ("question", "heads"),
+    [
+        ("프로세스와 스레드의 차이가 뭐야?", ["프로세스", "스레드"]),
+        ("What's the difference between git merge and git rebase?", ["merge", "rebase"]),
+        ("What is the difference between Map and WeakMap in JS?", ["map", "weakmap"]),
+        ("How does a ReplicaSet differ from a Deployment?", ["replicaset", "deployment"]),
+        ("Recreate vs RollingUpdate", ["recreate", "rollingupdate"]),
+        ("VM이란?", []),  # no comparison
+    ],
+)
+def test_the_sides_of_a_comparison_are_read_off_its_form(question: str, heads: list[str]) -> None:
+    from rag.text import compared_heads
+
+    assert compared_heads(question) == heads

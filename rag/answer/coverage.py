@@ -22,6 +22,7 @@ from rag.text import (
     ENGLISH_STOPWORDS,
     breadcrumb,
     compact,
+    compared_heads,
     find_dates,
     is_english,
     key_terms,
@@ -272,6 +273,9 @@ def _signals(
         # paraphrase, not a new topic. Such words still count towards the missing share.
         named = [x for x in missing if _is_distinctive(x)]
     named += other_numbered(undated, store) + other_versions(undated, store)
+    # A comparison with a side the notes never mention cannot be answered from them, however
+    # much they say of the other side ("프로세스와 스레드의 차이" over notes without 스레드).
+    named += [h for h in compared_heads(undated) if h in missing and h not in named]
     # A name the corpus has, but none of the passages we would answer from mention: the
     # notes touch it somewhere in passing, and the answer would be about something else.
     shown = " ".join(

@@ -4,7 +4,7 @@ Import from here; the submodules are the layer's seams (``kiwi``, ``terms``, ``n
 ``wordlists``, ``asks``).
 """
 
-from rag.text.asks import asks_code, asks_comparison, asks_list
+from rag.text.asks import asks_code, asks_comparison, asks_list, compared_heads
 from rag.text.dates import DATE_WORDS, DateSpan, find_dates, strip_dates
 from rag.text.kiwi import (
     CONTENT_TAGS,
@@ -51,6 +51,7 @@ __all__ = [
     "asks_code",
     "asks_comparison",
     "asks_list",
+    "compared_heads",
     "CODE_FENCE",
     "CONTENT_TAGS",
     "CONTROL_CHARS",

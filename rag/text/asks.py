@@ -38,3 +38,43 @@ def asks_list(question: str) -> bool:
 def asks_code(question: str) -> bool:
     """The question asks for code, a command, an example or configuration."""
     return bool(_CODE.search(question))
+
+
+_NOUNS = ("NNG", "NNP", "SL")
+_ARTICLE = r"(?:(?:an?|the)\s+)?"
+_WORD = r"[\w.+#\-]+"
+# The second side runs to the end of the clause: "between A and git rebase?"; the heads are
+# then the last word of each side before a preposition ("… WeakMap in JavaScript").
+_BETWEEN = re.compile(
+    rf"\bbetween\s+{_ARTICLE}({_WORD}(?:\s+{_WORD})*?)\s+and\s+{_ARTICLE}([^?.,;!]+)", re.I
+)
+_VERSUS = re.compile(rf"({_WORD})\s+(?:vs\.?|versus)\s+({_WORD})", re.I)
+_DIFFER_FROM = re.compile(rf"({_WORD})\s+differs?\s+from\s+{_ARTICLE}({_WORD})", re.I)
+_PREPOSITION = re.compile(r"\s(?:in|on|at|for|of|with|when|from|to|by|under)\s.*$", re.I)
+
+
+def _head(side: str) -> str:
+    return _PREPOSITION.sub("", f" {side} ").split()[-1] if side.split() else ""
+
+
+def compared_heads(question: str) -> list[str]:
+    """The head word of each side of a comparison, lower case: the nouns on either side of
+    a joining particle ("프로세스와 스레드의 차이" gives 프로세스, 스레드), the last words of
+    "between A and B" and the words around "vs". Empty when the question compares nothing
+    or its sides are not that plain (a side that is a long phrase is left alone)."""
+    if not asks_comparison(question):
+        return []
+    from rag.text.kiwi import morphemes
+
+    heads: list[str] = []
+    for pattern in (_BETWEEN, _VERSUS, _DIFFER_FROM):
+        for match in pattern.finditer(question):
+            heads += [_head(match.group(1)), _head(match.group(2))]
+    tagged = morphemes(question)
+    for i, (_, tag) in enumerate(tagged):
+        if tag != "JC" or i == 0 or i + 1 >= len(tagged):
+            continue
+        before, after = tagged[i - 1], tagged[i + 1]
+        if before[1] in _NOUNS and after[1] in _NOUNS:
+            heads += [before[0], after[0]]
+    return list(dict.fromkeys(h.lower() for h in heads if h))
