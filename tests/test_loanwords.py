@@ -18,6 +18,7 @@ NOTE_WORDS = {
     "컨트롤": 3, "플레인": 2, "컴포넌트는": 2, "파드": 9, "노드에": 5, "스케줄러가": 2,
     "히스토리": 1, "페이지": 4, "파일을": 6, "쿠버네티스": 8, "인그레스": 2, "하이퍼바이저": 2,
     "스레드": 3, "서버": 4, "캐시": 2, "메서드": 2, "메소드": 1, "포트": 3, "블록": 2, "데이터": 4,
+    "시크릿": 2, "바닐라": 1, "바이너리": 1,
     # Native and Sino-Korean words whose consonants sound like an English word's.
     "보다": 7, "기대": 3, "기타": 4, "놓이다": 2, "비율": 2, "장애": 2, "도구": 5,
 }  # fmt: skip
@@ -50,6 +51,8 @@ def loanwords():
         ("port", "포트"),
         ("block", "블록"),  # a 받침 keeps no voicing: ㄱ is the k of "block"
         ("data", "데이터"),  # d is ㄷ, t is ㅌ
+        ("secret", "시크릿"),  # 시's ㅣ is the word's here, added in 캐시
+        ("vanilla", "바닐라"),
     ],
 )
 def test_an_english_word_finds_its_hangul_spelling(loanwords, english: str, hangul: str) -> None:
@@ -72,6 +75,7 @@ def test_both_spellings_of_one_word_are_kept(loanwords) -> None:
         ("pods", "포트"),  # Korean keeps d (ㄷ) and t (ㅌ) apart
         ("port", "파드"),
         ("docker", "도구"),  # and k (ㅋ) and g (ㄱ)
+        ("vanilla", "바이너리"),  # the stressed i of "vanilla" is no 어
     ],
 )
 def test_native_words_of_a_similar_sound_are_no_spelling(loanwords, english, native) -> None:

