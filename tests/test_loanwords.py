@@ -63,6 +63,11 @@ def test_both_spellings_of_one_word_are_kept(loanwords) -> None:
     assert set(loanwords.korean_of("method", 2)) == {"메서드", "메소드"}
 
 
+def test_a_spelling_with_a_particle_kiwi_reads_as_one_noun_is_the_spelling() -> None:
+    index = index_loanwords(["레플리카의", "레플리카"], lambda w: 3, 2)
+    assert index.korean_of("replicas", 2) == ["레플리카"]
+
+
 @pytest.mark.parametrize(
     ("english", "native"),
     [

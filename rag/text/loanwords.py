@@ -331,7 +331,10 @@ class LoanwordIndex:
                     continue
                 if (df := self.doc_freq(hangul)) > 0:
                     found[hangul] = df
-        return sorted(found, key=lambda h: -found[h])[:limit]
+        # A match that merely extends another adds no sound ("레플리카의" is "레플리카" and a
+        # particle, which Kiwi reads as one noun): the shorter one stands for both.
+        kept = [h for h in found if not any(h != o and h.startswith(o) for o in found)]
+        return sorted(kept, key=lambda h: -found[h])[:limit]
 
 
 def index_loanwords(
