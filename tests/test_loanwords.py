@@ -178,3 +178,14 @@ def test_a_term_the_notes_write_in_the_other_script_is_answered_not_refused(
     # Without the spellings the same question is refused: the term is "not in the notes".
     off = replace(spelt_corpus, glossary=GlossarySettings(loanwords=False))
     assert Assistant(off).ask(question).refused
+
+
+def test_a_hangul_word_finds_the_notes_latin_spelling_of_it() -> None:
+    from rag.text.loanwords import index_latin_words
+
+    index = index_latin_words(["servlet을", "redis는", "react"], lambda w: 2, 2)
+    assert index.latin_of("레디스", 2) == ["redis"]  # not in the dictionary: spelled
+    assert index.latin_of("서블릿", 2) == ["servlet"]
+    assert index.latin_of("리액트", 2) == ["react"]
+    # "ser" is r-coloured (서), so "스벨트" (Svelte) is no spelling of "servlet".
+    assert index.latin_of("스벨트", 2) == []

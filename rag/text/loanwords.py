@@ -185,9 +185,18 @@ def _arpa_sound(phones: list[str], spelled: str) -> Sound:
     return Sound(*_skeleton(symbols), initial, tuple(vowels))
 
 
+# A vowel letter before an "r" that ends its syllable is r-coloured: "servlet" 서블릿, "burst"
+# 버스트, "port" 포트, "market" 마켓 (but "terraform" 테라폼: that r starts a syllable).
+_R_COLOURED = {"a": "ㅏ", "e": "ㅓ", "i": "ㅓ", "o": "ㅗ", "u": "ㅓ", "y": "ㅓ"}
+_FIRST_VOWEL = re.compile(r"([aeiouy])[aeiouy]*(r(?![aeiouyr]))?")
+
+
 def _first_letter_vowels(word: str) -> str:
-    letter = next((c for c in word if c in _VOWEL_LETTERS), "")
-    return _LETTER_VOWELS.get(letter, "")
+    match = _FIRST_VOWEL.search(word)
+    if match is None:
+        return ""
+    letter, r_coloured = match.group(1), match.group(2)
+    return _R_COLOURED[letter] if r_coloured else _LETTER_VOWELS[letter]
 
 
 def _spelled_sounds(word: str) -> set[Sound]:
