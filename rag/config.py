@@ -136,8 +136,9 @@ class GlossarySettings:
     max_tokens: int = 12  # per question, so a long question cannot flood BM25
     # English words the notes write in Hangul without a gloss ("pods" -> 파드; rag.text.loanwords).
     loanwords: bool = True
-    # Spellings one English word adds: a term may be spelt two ways ("메서드", "메소드").
-    # 1 and 2 measured the same on the dev splits; 2 keeps both spellings.
+    # Spellings one word adds (an English word's in Hangul, a Hangul word's in Latin letters):
+    # a term may be spelt two ways ("메서드", "메소드"). 1 and 2 measured the same on the dev
+    # splits; 2 keeps both spellings.
     loanwords_per_word: int = 2
     # A sound of one consonant ("key" -> ㅋ) matches too many native words to mean anything.
     loanword_min_consonants: int = 2

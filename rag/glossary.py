@@ -81,7 +81,7 @@ class Glossary:
         out: list[str] = []
         for token in tokens:
             if _HANGUL_WORD.fullmatch(token) and not self.latin.doc_freq(token):
-                out.extend(w for w in self.latin.latin_of(token, self.loanwords_per_word))
+                out.extend(self.latin.latin_of(token, self.loanwords_per_word))
         return list(dict.fromkeys(out))[:max_tokens]
 
     def other_spellings(self, term: str) -> list[str]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from rag.text.kiwi import morphemes
+
 # 다르다 conjugates through 달라/다릅니다/달랐, so "뭐가 달라?" is as much a comparison as "차이점".
 _COMPARISON = re.compile(
     r"차이|비교|다른 ?점|다른가|다르|달라|다릅|달랐|공통점|vs\.?|versus|differ|compare|comparison|"
@@ -54,7 +56,8 @@ _PREPOSITION = re.compile(r"\s(?:in|on|at|for|of|with|when|from|to|by|under)\s.*
 
 
 def _head(side: str) -> str:
-    return _PREPOSITION.sub("", f" {side} ").split()[-1] if side.split() else ""
+    words = _PREPOSITION.sub("", f" {side} ").split()
+    return words[-1] if words else ""
 
 
 def compared_heads(question: str) -> list[str]:
@@ -64,8 +67,6 @@ def compared_heads(question: str) -> list[str]:
     or its sides are not that plain (a side that is a long phrase is left alone)."""
     if not asks_comparison(question):
         return []
-    from rag.text.kiwi import morphemes
-
     heads: list[str] = []
     for pattern in (_BETWEEN, _VERSUS, _DIFFER_FROM):
         for match in pattern.finditer(question):

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
 
+from rag.text.kiwi import morphemes
+
 # Consonant symbols. Korean writes b/v with ㅂ and p/f with ㅍ, g with ㄱ and k with ㅋ, d with
 # ㄷ and t with ㅌ ("파드" is "pod", "포트" is "port"), z/j/ch with ㅈ/ㅊ, "th" as ㅅ (스레드).
 # Upper case is voiceless (P T K), B D Q voiced (b d g); a 받침 keeps no voicing (p t k:
@@ -314,8 +316,6 @@ def _vowels_agree(english: Sound, korean: Sound) -> bool:
 def _is_one_noun(word: str) -> bool:
     """Kiwi reads the word as one noun: "보다" (an adverb), "놓이" (a verb) and "브라우저에"
     (a noun and a particle) sound like English words but are none."""
-    from rag.text.kiwi import morphemes
-
     tagged = morphemes(word)
     return len(tagged) == 1 and tagged[0][1] in ("NNG", "NNP")
 
