@@ -12,13 +12,16 @@ journal's terms):
   orthography (ㅂ for b and v, ㅍ for p and f, ㄷ for d, ㅌ for t, ㄱ for g, ㅋ for k; 받침 ㅅ
   for a final t, "셋" = "set"; an "r" is written only before a vowel: "서버" = "server");
 - the two match when their consonants agree (class and voicing: "파드" is "pod", "포트" is
-  "port"), both start with a vowel or neither, and they have as many vowels, each written as
-  the English one may be ("rebase" is not "리버스", whose 버 is the "er" of "reverse"). The
-  vowels Korean adds (ㅡ in "스레드", a diphthong's second half in "파일") do not count.
-- A match must also be one noun to Kiwi ("보다" is an adverb, "놓이" a verb).
+  "port"), both start with a vowel or neither, and they have as many vowels, each stressed
+  one written as Korean writes it ("바이너리" is no spelling of "vanilla", whose stressed i is
+  no 어). The vowels Korean adds (ㅡ in "스레드", a diphthong's second half in "파일") do not
+  count. A word read off its spelling is compared by its first vowel only, and its count may
+  be one off (spelling says little of the rest: "rebase" still matches "리버스").
+- A Hangul match must also be one noun to Kiwi ("보다" is an adverb, "놓이" a verb).
 
-Only Hangul words the notes contain (the store's words, cut where a particle may start)
-and that are BM25 tokens are returned, so every match can score.
+The other way round, a Hangul word finds the notes' Latin words of its sound ("레디스" finds
+"Redis"). Only words the notes contain (Hangul ones cut where a particle may start) and that
+are BM25 tokens are returned, so every match can score.
 """
 
 from __future__ import annotations
