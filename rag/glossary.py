@@ -54,7 +54,7 @@ class Glossary:
         """Korean tokens for the glossed English phrases ``question`` contains, longest
         phrases first (a phrase's own words are not looked up again), and for its other
         words their Hangul spellings in the notes, in question order."""
-        raw = re.findall(r"[A-Za-z][A-Za-z0-9.+#\-]*", question)
+        raw = _ENGLISH_WORD.findall(question)
         words = _stems(raw)
         out: list[str] = []
         i = 0
@@ -72,6 +72,20 @@ class Glossary:
                 out.extend(t for t in self._spelt(raw[i]) if t not in out)
             i += n
         return out[:max_tokens]
+
+    def in_korean(self, question: str) -> str:
+        """``question`` with each English word the notes gloss or spell in Hangul written so
+        ("between a process and a thread" -> "between a 프로세스 and a 스레드")."""
+
+        def korean(match: re.Match[str]) -> str:
+            word = match.group(0)
+            glossed = self.korean_of.get(tuple(_stems([word])))
+            if glossed:
+                return " ".join(glossed)
+            spelt = self._spelt(word)
+            return spelt[0] if spelt else word
+
+        return _ENGLISH_WORD.sub(korean, question)
 
     def latin_spellings(self, tokens: list[str], max_tokens: int) -> list[str]:
         """The notes' Latin spellings of a Korean question's Hangul words they never write
@@ -100,6 +114,7 @@ class Glossary:
 
 
 _HANGUL_WORD = re.compile(r"[가-힣]{2,}")
+_ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z0-9.+#\-]*")
 
 
 def _is_content_word(word: str) -> bool:

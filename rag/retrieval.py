@@ -523,6 +523,10 @@ class HybridRetriever(BaseRetriever):
         from filling the top three; a section's other candidates steer the answer passage.
         """
         pairs = compared_sections(query, self.store)
+        if not pairs and self.glossary is not None and is_english(query):
+            # An English comparison names Korean headings by their glossed or Hangul spelling:
+            # "between a process and a thread" pairs the sections headed 프로세스 and 스레드.
+            pairs = compared_sections(self.glossary().in_korean(query), self.store)
         fused, info = self._fuse(query, self._pair_chunks(pairs))
         order = sorted(fused, key=lambda c: fused[c], reverse=True)
         sections: dict[tuple[str, str], list[str]] = {}

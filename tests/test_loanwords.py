@@ -189,3 +189,27 @@ def test_a_hangul_word_finds_the_notes_latin_spelling_of_it() -> None:
     assert index.latin_of("리액트", 2) == ["react"]
     # "ser" is r-coloured (서), so "스벨트" (Svelte) is no spelling of "servlet".
     assert index.latin_of("스벨트", 2) == []
+
+
+def test_an_english_comparison_opens_with_the_two_korean_sibling_sections() -> None:
+    texts = [
+        ("프로세스와 스레드 > 프로세스", "프로세스는 운영체제로부터 자원을 할당받는 작업의 단위다."),
+        ("프로세스와 스레드 > 스레드", "스레드는 프로세스 안에서 실행되는 흐름의 단위다."),
+        ("컨텍스트 스위칭", "CPU가 process와 thread를 바꿀 때 process 상태를 저장한다."),
+    ]
+    docs = [
+        Document(
+            page_content=f"{section}\n{text}",
+            metadata={"chunk_id": f"c{i}", "source": "n.md", "section": section},
+        )
+        for i, (section, text) in enumerate(texts)
+    ]
+    store = ChunkStore(docs, [tokenize(d.page_content) for d in docs])
+    glossary = glossary_of(store, GlossarySettings())
+    question = "What is the difference between a process and a thread?"
+    assert glossary.in_korean(question) == (
+        "What is the difference between a 프로세스 and a 스레드?"
+    )
+    retriever = HybridRetriever(store=store, mode="bm25", glossary=lambda: glossary)
+    top = [h.doc.metadata["section"] for h in retriever.rank(question)[:2]]
+    assert set(top) == {"프로세스와 스레드 > 프로세스", "프로세스와 스레드 > 스레드"}
