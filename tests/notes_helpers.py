@@ -1,10 +1,14 @@
-"""Small corpus builders shared by the ingestion tests."""
+"""Small corpus builders shared by the tests: notes on disk, and stores made in memory."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from langchain_core.documents import Document
+
 from rag.config import Settings
+from rag.index.store import ChunkStore
+from rag.text import tokenize
 
 
 def write_note(tmp_path: Path, name: str, text: str | bytes) -> Path:
@@ -25,3 +29,15 @@ def offline_settings(tmp_path: Path, corpus: Path, **kw: object) -> Settings:
         offline=True,
         **kw,
     )  # type: ignore[arg-type]
+
+
+def section_store(sections: list[tuple[str, str]], source: str = "n.md") -> ChunkStore:
+    """An in-memory store of one note: a chunk per (section, text), its tokens computed."""
+    docs = [
+        Document(
+            page_content=f"{section}\n{text}",
+            metadata={"chunk_id": f"c{i}", "source": source, "section": section},
+        )
+        for i, (section, text) in enumerate(sections)
+    ]
+    return ChunkStore(docs, [tokenize(d.page_content) for d in docs])

@@ -3,13 +3,11 @@ Korean notes."""
 
 from __future__ import annotations
 
-from langchain_core.documents import Document
-
 from rag.config import GlossarySettings
 from rag.glossary import learn_glossary
-from rag.index.store import ChunkStore
 from rag.retrieval import HybridRetriever
 from rag.text import tokenize
+from tests.notes_helpers import section_store
 
 GLOSSED = [
     "Synchronized는 원자성과 가시성(Visibility)을 보장한다.",
@@ -62,18 +60,11 @@ def test_an_english_question_finds_the_korean_section_through_the_gloss() -> Non
         ("Volatile", "가시성만 보장하고 메인 메모리에서 직접 읽는다. 가시성이 핵심이다."),
         ("기타", "visibility 라는 말은 UI 에서도 쓴다."),
     ]
-    docs = [
-        Document(
-            page_content=f"{section}\n{text}",
-            metadata={"chunk_id": f"c{i}", "source": "n.md", "section": section},
-        )
-        for i, (section, text) in enumerate(texts)
-    ]
-    store = ChunkStore(docs, [tokenize(d.page_content) for d in docs])
+    store = section_store(texts)
     question = "How is visibility guaranteed?"
     plain = HybridRetriever(store=store, mode="bm25")
     assert "Volatile" not in [h.doc.metadata["section"] for h in plain.rank(question)]
-    glossary = learn_glossary([d.page_content for d in docs], GlossarySettings())
+    glossary = learn_glossary([d.page_content for d in store.docs], GlossarySettings())
     glossed = HybridRetriever(store=store, mode="bm25", glossary=lambda: glossary)
     assert "Volatile" in [h.doc.metadata["section"] for h in glossed.rank(question)[:2]]
     # Korean questions are left as they are.

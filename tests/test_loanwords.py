@@ -4,14 +4,13 @@ them ("pods" -> 파드) by sound, and native Korean words of a similar sound sta
 from __future__ import annotations
 
 import pytest
-from langchain_core.documents import Document
 
 from rag.config import GlossarySettings
 from rag.glossary import glossary_of
-from rag.index.store import ChunkStore
 from rag.retrieval import HybridRetriever
 from rag.text import tokenize
 from rag.text.loanwords import index_loanwords
+from tests.notes_helpers import section_store
 
 # Hangul words a note might hold (with particles, as notes write them) and how often.
 NOTE_WORDS = {
@@ -98,14 +97,7 @@ def test_an_english_question_finds_a_note_that_spells_its_terms_in_hangul() -> N
         ("로깅", "로그는 표준 출력으로 남긴다. 로그 수집기는 따로 둔다."),
         ("Scheduling", "Pods are scheduled by priority in this example."),
     ]
-    docs = [
-        Document(
-            page_content=f"{section}\n{text}",
-            metadata={"chunk_id": f"c{i}", "source": "n.md", "section": section},
-        )
-        for i, (section, text) in enumerate(texts)
-    ]
-    store = ChunkStore(docs, [tokenize(d.page_content) for d in docs])
+    store = section_store(texts)
     question = "Which control plane component assigns new pods to nodes?"
     without = GlossarySettings(loanwords=False)
     plain = HybridRetriever(store=store, mode="bm25", glossary=lambda: glossary_of(store, without))
@@ -193,18 +185,11 @@ def test_a_hangul_word_finds_the_notes_latin_spelling_of_it() -> None:
 
 def test_an_english_comparison_opens_with_the_two_korean_sibling_sections() -> None:
     texts = [
-        ("프로세스와 스레드 > 프로세스", "프로세스는 운영체제로부터 자원을 할당받는 작업의 단위다."),
+        ("프로세스와 스레드 > 프로세스", "프로세스는 자원을 할당받는 작업의 단위다."),
         ("프로세스와 스레드 > 스레드", "스레드는 프로세스 안에서 실행되는 흐름의 단위다."),
         ("컨텍스트 스위칭", "CPU가 process와 thread를 바꿀 때 process 상태를 저장한다."),
     ]
-    docs = [
-        Document(
-            page_content=f"{section}\n{text}",
-            metadata={"chunk_id": f"c{i}", "source": "n.md", "section": section},
-        )
-        for i, (section, text) in enumerate(texts)
-    ]
-    store = ChunkStore(docs, [tokenize(d.page_content) for d in docs])
+    store = section_store(texts)
     glossary = glossary_of(store, GlossarySettings())
     question = "What is the difference between a process and a thread?"
     assert glossary.in_korean(question) == (

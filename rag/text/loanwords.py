@@ -218,10 +218,8 @@ def _spelled_sounds(word: str) -> set[Sound]:
         c, before = word[i], word[i - 1] if i else ""
         after = word[i + 1] if i + 1 < len(word) else ""
         after2 = word[i + 2] if i + 2 < len(word) else ""
-        options = [""]
-        if c in _VOWEL_LETTERS or c == "w":
-            options = [""]
-        elif c in "cg":
+        options = [""]  # a vowel letter (and w) or anything else: no consonant
+        if c in "cg":
             soft = after in tuple("eiy")
             options = [("S" if c == "c" else "J") if soft else ("K" if c == "c" else "Q")]
             if c == "g" and before == "n" and not (after and after in _VOWEL_LETTERS + "rl"):
@@ -324,13 +322,27 @@ def _is_one_noun(word: str) -> bool:
 
 
 @dataclass(frozen=True, eq=False)
-class LoanwordIndex:
-    """The notes' Hangul words by consonant skeleton, each with its sound. ``doc_freq`` (a
-    BM25 vocabulary lookup) is asked only of the words an English word reaches."""
+class _SoundIndex:
+    """The notes' words of one script by consonant skeleton, each with its sound. ``doc_freq``
+    (a BM25 vocabulary lookup) is asked only of the words a lookup reaches."""
 
     by_consonants: dict[str, tuple[tuple[str, Sound], ...]]
     doc_freq: Callable[[str], int]
     min_consonants: int
+
+
+def _by_consonants(
+    words: Iterable[tuple[str, Sound]], min_consonants: int
+) -> dict[str, tuple[tuple[str, Sound], ...]]:
+    grouped: dict[str, list[tuple[str, Sound]]] = defaultdict(list)
+    for word, sound in words:
+        if len(sound.consonants) >= min_consonants:
+            grouped[sound.consonants].append((word, sound))
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+class LoanwordIndex(_SoundIndex):
+    """The notes' Hangul words, for English questions."""
 
     def korean_of(self, word: str, limit: int) -> list[str]:
         """The notes' Hangul spellings of the English ``word``, the most used first."""
@@ -360,22 +372,13 @@ def index_loanwords(
         for run in _HANGUL_RUN.findall(word)
         for n in range(2, len(run) + 1)
     }
-    by_consonants: dict[str, list[tuple[str, Sound]]] = defaultdict(list)
-    for prefix in sorted(prefixes):
-        sound = hangul_sound(prefix)
-        if sound is not None and len(sound.consonants) >= min_consonants:
-            by_consonants[sound.consonants].append((prefix, sound))
-    return LoanwordIndex({k: tuple(v) for k, v in by_consonants.items()}, doc_freq, min_consonants)
+    sounds = ((p, s) for p in sorted(prefixes) if (s := hangul_sound(p)) is not None)
+    return LoanwordIndex(_by_consonants(sounds, min_consonants), doc_freq, min_consonants)
 
 
-@dataclass(frozen=True, eq=False)
-class LatinIndex:
-    """The notes' Latin words by consonant skeleton, each with its sounds: the other way
-    round, so a Korean question's "레디스" finds the notes' "Redis"."""
-
-    by_consonants: dict[str, tuple[tuple[str, Sound], ...]]
-    doc_freq: Callable[[str], int]
-    min_consonants: int
+class LatinIndex(_SoundIndex):
+    """The notes' Latin words, each with its sounds: the other way round, so a Korean
+    question's "레디스" finds the notes' "Redis"."""
 
     def latin_of(self, hangul: str, limit: int) -> list[str]:
         """The notes' Latin words (lower case) that ``hangul`` spells, the most used first."""
@@ -399,9 +402,5 @@ def index_latin_words(
 ) -> LatinIndex:
     """Every lower-case Latin word of three or more letters in ``words`` by its sounds."""
     latin = {m for word in words for m in _LATIN_WORD.findall(word)}
-    by_consonants: dict[str, list[tuple[str, Sound]]] = defaultdict(list)
-    for word in sorted(latin):
-        for sound in english_sounds(word):
-            if len(sound.consonants) >= min_consonants:
-                by_consonants[sound.consonants].append((word, sound))
-    return LatinIndex({k: tuple(v) for k, v in by_consonants.items()}, doc_freq, min_consonants)
+    sounds = ((w, s) for w in sorted(latin) for s in english_sounds(w))
+    return LatinIndex(_by_consonants(sounds, min_consonants), doc_freq, min_consonants)
