@@ -17,9 +17,11 @@ NOTE_WORDS = {
     "컨트롤": 3, "플레인": 2, "컴포넌트는": 2, "파드": 9, "노드에": 5, "스케줄러가": 2,
     "히스토리": 1, "페이지": 4, "파일을": 6, "쿠버네티스": 8, "인그레스": 2, "하이퍼바이저": 2,
     "스레드": 3, "서버": 4, "캐시": 2, "메서드": 2, "메소드": 1, "포트": 3, "블록": 2, "데이터": 4,
-    "시크릿": 2, "바닐라": 1, "바이너리": 1,
+    "시크릿": 2, "바닐라": 1, "바이너리": 1, "하드웨어": 2, "세마포어를": 1, "미러가": 3,
+    "리니어": 1,
     # Native and Sino-Korean words whose consonants sound like an English word's.
     "보다": 7, "기대": 3, "기타": 4, "놓이다": 2, "비율": 2, "장애": 2, "도구": 5,
+    "포워드": 1,
 }  # fmt: skip
 
 
@@ -52,6 +54,10 @@ def loanwords():
         ("data", "데이터"),  # d is ㄷ, t is ㅌ
         ("secret", "시크릿"),  # 시's ㅣ is the word's here, added in 캐시
         ("vanilla", "바닐라"),
+        ("hardware", "하드웨어"),  # 어 may be the r that ends a syllable ("ware")
+        ("semaphore", "세마포어"),  # ... also after a silent final e in a spelled word
+        ("mirror", "미러"),  # an r before an unstressed "er" starts a syllable
+        ("linear", "리니어"),  # or 어 is a vowel of the word
     ],
 )
 def test_an_english_word_finds_its_hangul_spelling(loanwords, english: str, hangul: str) -> None:
@@ -80,6 +86,7 @@ def test_a_spelling_with_a_particle_kiwi_reads_as_one_noun_is_the_spelling() -> 
         ("port", "파드"),
         ("docker", "도구"),  # and k (ㅋ) and g (ㄱ)
         ("vanilla", "바이너리"),  # the stressed i of "vanilla" is no 어
+        ("pods", "포워드"),  # 워 is a w, not an r's 어
     ],
 )
 def test_native_words_of_a_similar_sound_are_no_spelling(loanwords, english, native) -> None:

@@ -10,7 +10,8 @@ journal's terms):
   bundles it), or from its spelling when the word is not in it ("kubernetes");
 - a Hangul word's sound comes from its jamo, by the standard correspondences of loanword
   orthography (ㅂ for b and v, ㅍ for p and f, ㄷ for d, ㅌ for t, ㄱ for g, ㅋ for k; 받침 ㅅ
-  for a final t, "셋" = "set"; an "r" is written only before a vowel: "서버" = "server");
+  for a final t, "셋" = "set"; an "r" is written only before a vowel: "서버" = "server", or
+  as 어 after an open syllable: "스토어" = "store", "세마포어" = "semaphore");
 - the two match when their consonants agree (class and voicing: "파드" is "pod", "포트" is
   "port"), both start with a vowel or neither, and they have as many vowels, each stressed
   one written as Korean writes it ("바이너리" is no spelling of "vanilla", whose stressed i is
@@ -139,12 +140,25 @@ def hangul_sound(word: str) -> Sound | None:
         symbols.append("")
         if not _is_added_vowel(consonant, vowel, before):
             vowels.append(vowel)
-            optional.append(vowel == "ㅣ" and consonant in ("J", "S") and not final)
+            optional.append(
+                vowel == "ㅣ"
+                and consonant in ("J", "S")
+                and not final
+                or _is_r_vowel(consonant, medial, final, before)
+            )
         if final:
             symbols.append(_FINALS[final])
         before = (vowel, final)
     vowel_initial = _INITIALS[(ord(word[0]) - 0xAC00) // 588] == "-"
     return Sound(*_skeleton(symbols), vowel_initial, tuple(vowels), tuple(optional))
+
+
+def _is_r_vowel(consonant: str, medial: int, final: int, before: tuple[str, int]) -> bool:
+    """어 right after an open syllable may stand for an r that ends a syllable ("코어" = "core",
+    "스토어" = "store", "하드웨어" = "hardware") or be a vowel of its own ("리니어" =
+    "linear"): it is optional."""
+    plain_eo = medial == 4  # ㅓ itself: 워 in "포워드" is the w of "forward"
+    return consonant == "-" and plain_eo and not final and bool(before[0]) and not before[1]
 
 
 def _is_added_vowel(consonant: str, vowel: str, before: tuple[str, int]) -> bool:
@@ -166,8 +180,9 @@ def _arpa_sound(phones: list[str], spelled: str) -> Sound:
         if base == "ER" and after[:1] in "AEIOU" and after:
             symbols += ["", "L"]  # "history" 히스토리, "memory" 메모리: the r starts a syllable
         elif base == "R":
-            # Korean writes an r only before a vowel: "server" 서버, "control" 컨트롤.
-            if after[:1] in "AEIOU" and after and after != "ER":
+            # Korean writes an r only before a vowel: "server" 서버, "control" 컨트롤, "error"
+            # 에러 (ER is that vowel there).
+            if after[:1] in "AEIOU" and after:
                 symbols.append("L")
         elif base == "NG" and (after[:1] in "AEIOU" and after or after in ("R", "L")):
             symbols.append("N")  # "ingress" 인그레스: the g that follows is spelled out
@@ -225,7 +240,9 @@ def _spelled_sounds(word: str) -> set[Sound]:
             if c == "g" and before == "n" and not (after and after in _VOWEL_LETTERS + "rl"):
                 options = [""]  # the g of a final "ng" is the ng sound itself
         elif c == "r":
-            options = ["L" if after and after in _VOWEL_LETTERS else ""]
+            # Not before a silent final e: "store" 스토어, "hardware" 하드웨어.
+            silent = after == "e" and i + 2 == len(word)
+            options = ["L" if after and after in _VOWEL_LETTERS and not silent else ""]
         elif c == "s":
             voiced = before and before in _VOWEL_LETTERS and after and after in _VOWEL_LETTERS
             options = ["S", "J"] if voiced else ["S"]
