@@ -287,8 +287,13 @@ class Assistant:
 
         t0 = time.perf_counter()
         spellings = None
+        also_searched: list[str] = []
         if self.settings.glossary.enabled:
-            spellings = glossary_of(store, self.settings.glossary).other_spellings
+            glossary = glossary_of(store, self.settings.glossary)
+            spellings = glossary.other_spellings
+            also_searched = glossary.searched_with(
+                search_query, tokenize(search_query), self.settings.glossary.max_tokens
+            )
         coverage = assess(search_query, ranked, store, self.thresholds, spellings)
         k_eff = k or self.settings.retrieval.k
         if coverage.covered:
@@ -301,6 +306,7 @@ class Assistant:
         final.timings_ms = timings
         final.retrieved = ranked[:k_eff]
         final.search_query = search_query
+        final.also_searched = also_searched
         final.notice = index_notice(store)
         yield final
 

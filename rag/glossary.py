@@ -23,7 +23,7 @@ import snowballstemmer
 
 from rag.config import GlossarySettings
 from rag.index.store import ChunkStore
-from rag.text import morphemes, normalize, tokenize
+from rag.text import is_english, morphemes, normalize, tokenize
 from rag.text.loanwords import LatinIndex, LoanwordIndex, index_latin_words, index_loanwords
 from rag.text.wordlists import ENGLISH_STOPWORDS
 
@@ -97,6 +97,13 @@ class Glossary:
             if _HANGUL_WORD.fullmatch(token) and not self.latin.doc_freq(token):
                 out.extend(self.latin.latin_of(token, self.loanwords_per_word))
         return list(dict.fromkeys(out))[:max_tokens]
+
+    def searched_with(self, question: str, tokens: list[str], max_tokens: int) -> list[str]:
+        """The words a question is also searched with: an English one's Korean glosses and
+        Hangul spellings, a Korean one's Latin spellings (``tokens`` are its BM25 tokens)."""
+        if is_english(question):
+            return self.expand(question, max_tokens)
+        return self.latin_spellings(tokens, max_tokens)
 
     def other_spellings(self, term: str) -> list[str]:
         """How the notes write ``term`` in the other script: "Terraform" as "테라폼", "레디스"

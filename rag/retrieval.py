@@ -461,10 +461,8 @@ class HybridRetriever(BaseRetriever):
         english = is_english(query)
         glossary = self.glossary() if self.glossary is not None else None
         glossed: list[str] = []
-        if glossary is not None and english:
-            glossed = glossary.expand(query, self.glossary_tokens)
-        elif glossary is not None:
-            glossed = glossary.latin_spellings(tokens or tokenize(query), self.glossary_tokens)
+        if glossary is not None:
+            glossed = glossary.searched_with(query, tokens or tokenize(query), self.glossary_tokens)
         if not english:
             glossary = None
         if tokens:

@@ -33,6 +33,14 @@ def test_a_turn_streams_then_ends_with_cited_sources(seed_settings: Settings) ->
     assert last.history == [(question, last.history[0][1])] and "[1]" in last.history[0][1]
 
 
+def test_an_english_question_marks_the_notes_korean_words_for_it(seed_settings: Settings) -> None:
+    # The student asks "pods"; the cards should show where the notes say 파드, the word
+    # retrieval searched for it.
+    assistant = Assistant(seed_settings)
+    *_, last = chat_turn(assistant, "What do pods run?", [], [], seed_settings.corpus_dir)
+    assert "<mark>파드</mark>" in last.sources_html
+
+
 def test_history_keeps_the_last_turns_only(seed_settings: Settings) -> None:
     assistant = Assistant(seed_settings)
     old = [(f"질문 {i}", f"답 {i}") for i in range(5)]

@@ -107,7 +107,7 @@ def chat_turn(
     else:
         content = final.answer + sources_footer(final.citations)
         messages[-1] = {"role": "assistant", "content": content}
-        sources = source_cards_html(final.citations, question, corpus_dir)
+        sources = source_cards_html(final.citations, question, corpus_dir, final.also_searched)
     if final.notice:
         messages[-1]["content"] += f"\n\n> ⏳ {final.notice}"
     history.append((question, final.answer))

@@ -32,6 +32,9 @@ class Answer:
     retrieved: list[Hit] = field(default_factory=list)
     coverage: Coverage | None = None
     search_query: str = ""
+    # The notes' words for the question's in the other script ("프로세스" for "process"),
+    # which retrieval searched too: a source card marks them as it marks the question's.
+    also_searched: list[str] = field(default_factory=list)
     # Said with the answer while the index is incomplete (a first index still embedding).
     notice: str = ""
 
@@ -48,6 +51,7 @@ class Answer:
         }
         if debug:
             data["coverage"] = self.coverage.to_dict() if self.coverage else {}
+            data["also_searched"] = self.also_searched
             data["retrieved"] = [
                 {"source": h.metadata["source"], "section": h.metadata["section"], "score": h.score}
                 for h in self.retrieved

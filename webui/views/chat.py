@@ -121,12 +121,17 @@ def source_card_html(citation: Citation, terms: list[str], corpus_dir: Path | No
 
 
 def source_cards_html(
-    citations: list[Citation], question: str = "", corpus_dir: Path | None = None
+    citations: list[Citation],
+    question: str = "",
+    corpus_dir: Path | None = None,
+    also: Iterable[str] = (),
 ) -> str:
-    """One card per citation, numbered exactly as the answer's ``[n]`` markers."""
+    """One card per citation, numbered exactly as the answer's ``[n]`` markers; the question's
+    words are marked, and ``also`` (the notes' spellings of them in the other script)."""
     if not citations:
         return NO_SOURCES_HTML
     terms = match_terms(question) if question else []
+    terms += [t for t in also if len(t) >= 2 and t not in terms]
     cards = [source_card_html(c, terms, corpus_dir) for c in sorted(citations, key=lambda c: c.n)]
     return f'<div class="src-cards">{"".join(cards)}</div>'
 
