@@ -3,6 +3,10 @@ them ("pods" -> 파드) by sound, and native Korean words of a similar sound sta
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from rag.config import GlossarySettings
@@ -62,6 +66,37 @@ def loanwords():
 )
 def test_an_english_word_finds_its_hangul_spelling(loanwords, english: str, hangul: str) -> None:
     assert hangul in loanwords.korean_of(english, 2)
+
+
+def test_a_compound_the_dictionary_lacks_ends_as_its_last_word_sounds() -> None:
+    # "rebase" is "re" + "base" (베이스): 리베이스, not 리버스 ("reverse"), though both have
+    # its consonants and its first vowel.
+    index = index_loanwords(["리버스", "리베이스", "도커파일"], lambda w: 1, 2)
+    assert index.korean_of("rebase", 3) == ["리베이스"]
+    assert index.korean_of("dockerfile", 3) == ["도커파일"]
+
+
+_TIED_SPELLINGS = """
+from rag.text.loanwords import index_loanwords
+print(index_loanwords(["루트", "라우트"], lambda w: 1, 2).korean_of("route", 1))
+"""
+
+
+def test_equally_common_spellings_come_in_the_same_order_in_every_process() -> None:
+    # "route" sounds two ways (루트, 라우트): the order of its sounds, a set, changes with
+    # the per-process hash seed, and a question's search must not.
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", _TIED_SPELLINGS],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4", "5", "6")
+    }
+    assert len(outputs) == 1 and "'" in outputs.pop()
 
 
 def test_both_spellings_of_one_word_are_kept(loanwords) -> None:

@@ -82,6 +82,10 @@ _LETTERS = {
     **dict.fromkeys("zj", "J"), "l": "L", "m": "M", "h": "H",
 }  # fmt: skip
 _VOWEL_LETTERS = "aeiouy"
+# A word the dictionary lacks is read as ending in one it has when that part has three letters
+# or more and something comes before it ("re" + "base"): "tes" in "kubernetes" would be one.
+_MIN_PART, _MIN_PREFIX = 3, 2
+_REDUCED = "ㅣ"  # how Korean writes a reduced vowel (ㅡ, the other, is never a word's own)
 _HANGUL_RUN = re.compile(r"[가-힣]{2,}")
 
 
@@ -255,10 +259,29 @@ def _spelled_sounds(word: str) -> set[Sound]:
         i += 1
     initial = word[:1] in tuple(_VOWEL_LETTERS + "w")
     # Vowel letters in a row are one vowel; a final "e" after a consonant is silent. Only the
-    # first is known ("kubernetes": ㅜ), and only roughly how many there are.
+    # first is known ("kubernetes": ㅜ), and only roughly how many there are; but a word that
+    # ends in a dictionary word ends as that word sounds ("rebase": "base" 베이스, so it is
+    # 리베이스, not 리버스 "reverse").
     count = len(re.findall(r"[aeiouy]+", re.sub(r"(?<=[^aeiouy])e$", "", word)))
-    vowels = (_first_letter_vowels(word), *("",) * (count - 1)) if count else ()
-    return {Sound(*_skeleton(v), initial, vowels, spelled=True) for v in variants}
+    vowels = [_first_letter_vowels(word), *("",) * (count - 1)] if count else []
+    if count > 1:
+        vowels[-1] = _last_part_vowel(word)
+    return {Sound(*_skeleton(v), initial, tuple(vowels), spelled=True) for v in variants}
+
+
+def _last_part_vowel(word: str) -> str:
+    """The Korean vowels of the last vowel of the longest dictionary word ``word`` ends in
+    ("dockerfile": "file", ㅏ or reduced; "sessionstorage": "storage", unstressed, so any), or
+    "" (any)."""
+    for start in range(_MIN_PREFIX, len(word) - _MIN_PART + 1):
+        spoken = _pronunciations(word[start:])
+        if spoken:
+            last = [_arpa_sound(p, word[start:]).vowels[-1:] for p in spoken]
+            if any(not v or not v[0] for v in last):
+                return ""
+            # Or reduced, as a suffix is: "servlet" 서블릿, "serverless" 서버리스.
+            return "".join(dict.fromkeys("".join(v[0] for v in last) + _REDUCED))
+    return ""
 
 
 @lru_cache(maxsize=1)
@@ -323,8 +346,13 @@ def _vowels_agree(english: Sound, korean: Sound) -> bool:
             kept = [v for i, v in enumerate(korean.vowels) if i not in dropped]
             if abs(len(kept) - len(english.vowels)) > slack:
                 continue
-            known = english.vowels[:1] if english.spelled else english.vowels
-            compared = zip(known, kept, strict=False)
+            compared: Iterable[tuple[str, str]] = zip(english.vowels, kept, strict=False)
+            if english.spelled:
+                # A spelling knows its first vowel and a long last one, and the last aligns
+                # from the end since the count is a guess.
+                compared = list(compared)[:1]
+                if len(english.vowels) > 1 and english.vowels[-1] and len(kept) > 1:
+                    compared.append((english.vowels[-1], kept[-1]))
             if all(not allowed or vowel in allowed for allowed, vowel in compared):
                 return True
     return False
@@ -375,7 +403,8 @@ class LoanwordIndex(_SoundIndex):
         # A match that merely extends another adds no sound ("레플리카의" is "레플리카" and a
         # particle, which Kiwi reads as one noun): the shorter one stands for both.
         kept = [h for h in found if not any(h != o and h.startswith(o) for o in found)]
-        return sorted(kept, key=lambda h: -found[h])[:limit]
+        # Ties by spelling: the order of a set of sounds varies from one process to the next.
+        return sorted(kept, key=lambda h: (-found[h], h))[:limit]
 
 
 def index_loanwords(
