@@ -98,6 +98,14 @@ def test_source_cards_show_number_breadcrumb_snippet_and_location() -> None:
     assert "2025-02-11.md:80-82" in html
 
 
+def test_a_notes_card_says_its_day_beside_a_title_many_notes_share() -> None:
+    html = source_cards_html([_citation(1, date="2025-03-04", source="til-1.md")], "x")
+    assert '<span class="src-title">TIL</span> <span class="src-date">2025-03-04</span>' in html
+    dated_title = _citation(1, date="2025-03-04", title="2025-03-04 TIL")
+    assert 'class="src-date"' not in source_cards_html([dated_title], "x")
+    assert 'class="src-date"' not in source_cards_html([_citation(1, kind="reference")], "x")
+
+
 def test_source_cards_escape_titles_and_drop_unsafe_links() -> None:
     evil = _citation(
         1,
@@ -141,6 +149,7 @@ def test_cards_number_like_the_answer_markers(seed_settings: Settings) -> None:
     assert positions == sorted(positions)
     assert "<mark>" in html
     assert "gradio_api/file=" in html  # the note opens through the app's file route
+    assert '<span class="src-date">2025-02-11</span>' in html  # the seed note's day
     footer = sources_footer(answer.citations)
     assert all(f"[{n}]" in footer for n in markers)
 

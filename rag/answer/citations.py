@@ -43,6 +43,9 @@ class Citation:
     chunk_id: str = ""
     start_line: int = 0
     end_line: int = 0
+    # A note's day (ISO): a journal's notes often share one title ("TIL"), and the day is
+    # what tells them apart.
+    date: str = ""
 
     @property
     def location(self) -> str:
@@ -88,6 +91,7 @@ def citation_for(
         chunk_id=meta.get("chunk_id", ""),
         start_line=int(meta.get("start_line", 0) or 0),
         end_line=int(meta.get("end_line", 0) or 0),
+        date=str(meta.get("date", "") or "") if meta.get("kind") == "note" else "",
     )
 
 

@@ -25,6 +25,8 @@ CARD_CSS = """
   padding: 10px 12px; background: var(--background-fill-secondary); }
 .src-head { font-weight: 600; line-height: 1.4; }
 .src-n { color: var(--color-accent); margin-right: 2px; }
+.src-date { font-size: 0.85em; font-weight: 400; color: var(--body-text-color-subdued);
+  margin-left: 2px; }
 .src-kind { font-size: 0.75em; font-weight: 400; padding: 1px 7px; margin-left: 4px;
   border-radius: 9px; border: 1px solid var(--border-color-primary); white-space: nowrap; }
 .src-crumbs { font-size: 0.85em; color: var(--body-text-color-subdued); margin: 2px 0 6px; }
@@ -109,10 +111,13 @@ def source_card_html(citation: Citation, terms: list[str], corpus_dir: Path | No
     path = " › ".join(highlight(p, terms) for p in crumbs(c.section))
     kind = "노트" if c.kind == "note" else "참고 자료"
     link = link_html(citation_href(c, corpus_dir), c.location)
+    title = c.title or c.source
+    day = html.escape(c.date)
+    date = f'<span class="src-date">{day}</span> ' if c.date and c.date not in title else ""
     return (
         f'<div class="src-card" id="src-{c.n}" data-n="{c.n}">'
         f'<div class="src-head"><span class="src-n">[{c.n}]</span> '
-        f'<span class="src-title">{html.escape(c.title or c.source)}</span> '
+        f'<span class="src-title">{html.escape(title)}</span> {date}'
         f'<span class="src-kind src-kind-{html.escape(c.kind)}">{kind}</span></div>'
         f'<div class="src-crumbs">{path}</div>'
         f'<div class="src-snippet">{highlight(c.snippet, terms)}</div>'
