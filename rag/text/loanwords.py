@@ -82,8 +82,8 @@ _LETTERS = {
     **dict.fromkeys("zj", "J"), "l": "L", "m": "M", "h": "H",
 }  # fmt: skip
 _VOWEL_LETTERS = "aeiouy"
-# A word the dictionary lacks is read as ending in one it has when that part has three letters
-# or more and something comes before it ("re" + "base"): "tes" in "kubernetes" would be one.
+# A word the dictionary lacks ends in one it has when that part has three letters or more and
+# two come before it ("re" + "base"); a shorter part ("es") is too often chance.
 _MIN_PART, _MIN_PREFIX = 3, 2
 _REDUCED = "ㅣ"  # how Korean writes a reduced vowel (ㅡ, the other, is never a word's own)
 _HANGUL_RUN = re.compile(r"[가-힣]{2,}")
@@ -144,12 +144,8 @@ def hangul_sound(word: str) -> Sound | None:
         symbols.append("")
         if not _is_added_vowel(consonant, vowel, before):
             vowels.append(vowel)
-            optional.append(
-                vowel == "ㅣ"
-                and consonant in ("J", "S")
-                and not final
-                or _is_r_vowel(consonant, medial, final, before)
-            )
+            added_i = vowel == "ㅣ" and consonant in ("J", "S") and not final
+            optional.append(added_i or _is_r_vowel(consonant, medial, final, before))
         if final:
             symbols.append(_FINALS[final])
         before = (vowel, final)
