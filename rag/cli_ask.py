@@ -52,7 +52,8 @@ def main(args: argparse.Namespace) -> int:
         print("\n출처 (sources):")
         for c in answer.citations:
             where = f" — {c.section}" if c.section else ""
-            print(f"[{c.n}] {c.title}{where} ({c.location})")
+            day = f" · {c.date}" if c.date and c.date not in c.title else ""
+            print(f"[{c.n}] {c.title}{day}{where} ({c.location})")
     return 0
 
 

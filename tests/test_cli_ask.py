@@ -65,6 +65,13 @@ def test_ask_cli_json_contract(seed_settings: Settings) -> None:
     )
 
 
+def test_ask_cli_text_lists_each_source_with_its_day(seed_settings: Settings) -> None:
+    out = _ask_cli(seed_settings, "파드란 무엇인가?")
+    assert out.returncode == 0, out.stderr
+    sources = out.stdout.split("출처 (sources):", 1)[1]
+    assert "[1] TIL Template · 2025-02-11 — " in sources
+
+
 @pytest.mark.parametrize(
     ("var", "value", "message"),
     [
