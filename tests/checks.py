@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from rag.answer.citations import MARKER, Citation
 
 # (question, expected section substring): paraphrases that avoid the note's wording, and
@@ -23,3 +27,19 @@ def check_citations(answer_text: str, citations: list[Citation]) -> None:
     """Every [n] in the text has its entry, no entry is uncited, numbers run 1..n."""
     used = [int(m) for m in MARKER.findall(answer_text)]
     assert sorted(set(used)) == [c.n for c in citations] == list(range(1, len(citations) + 1))
+
+
+def stdout_per_hash_seed(code: str, *args: str, seeds: int = 2, timeout: int = 300) -> list[str]:
+    """What ``python -c code args`` prints under PYTHONHASHSEED 1..seeds: Python salts string
+    hashes per process, so anything iterated from a set changes from one process to the next."""
+    return [
+        subprocess.run(
+            [sys.executable, "-c", code, *args],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        ).stdout
+        for seed in range(1, seeds + 1)
+    ]

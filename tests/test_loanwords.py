@@ -3,10 +3,6 @@ them ("pods" -> 파드) by sound, and native Korean words of a similar sound sta
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from rag.config import GlossarySettings
@@ -14,6 +10,7 @@ from rag.glossary import glossary_of
 from rag.retrieval import HybridRetriever
 from rag.text import tokenize
 from rag.text.loanwords import index_loanwords
+from tests.checks import stdout_per_hash_seed
 from tests.notes_helpers import section_store
 
 # Hangul words a note might hold (with particles, as notes write them) and how often.
@@ -89,17 +86,7 @@ print(index_loanwords(["루트", "라우트"], lambda w: 1, 2).korean_of("route"
 def test_equally_common_spellings_come_in_the_same_order_in_every_process() -> None:
     # "route" sounds two ways (루트, 라우트): the order of its sounds, a set, changes with
     # the per-process hash seed, and a question's search must not.
-    outputs = {
-        subprocess.run(
-            [sys.executable, "-c", _TIED_SPELLINGS],
-            env={**os.environ, "PYTHONHASHSEED": seed},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        ).stdout
-        for seed in ("1", "2", "3", "4", "5", "6")
-    }
+    outputs = set(stdout_per_hash_seed(_TIED_SPELLINGS, seeds=6, timeout=120))
     assert len(outputs) == 1 and "'" in outputs.pop()
 
 

@@ -8,10 +8,7 @@ for the LLM path.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +36,7 @@ from rag.quiz import (
 from rag.quiz.items import BLANK
 from rag.quiz.prose import split_label
 from rag.text import KOREAN_STOPWORDS, compact, josa
+from tests.checks import stdout_per_hash_seed
 from tests.quiz_helpers import has, jamo_ratio, one
 
 # The shared quiz fixtures (seed_store, pool, quiz_settings).
@@ -299,17 +297,7 @@ print(json.dumps([[i.id, i.question, i.choices, i.confusables] for i in items]))
 def test_candidates_do_not_depend_on_the_hash_seed(full_settings: Settings) -> None:
     """Same corpus, same items, in every process: Python salts string hashes per process, so
     any set iterated into an item (sibling groups once were) changes quizzes and grading."""
-    outputs = [
-        subprocess.run(
-            [sys.executable, "-c", _DUMP_CANDIDATES, str(full_settings.index_dir)],
-            env={**os.environ, "PYTHONHASHSEED": seed},
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=True,
-        ).stdout
-        for seed in ("1", "2")
-    ]
+    outputs = stdout_per_hash_seed(_DUMP_CANDIDATES, str(full_settings.index_dir))
     assert json.loads(outputs[0]) and outputs[0] == outputs[1]
 
 
