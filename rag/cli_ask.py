@@ -52,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
         print("\n출처 (sources):")
         for c in answer.citations:
             where = f" — {c.section}" if c.section else ""
-            day = f" · {c.date}" if c.date and c.date not in c.title else ""
+            day = f" · {d}" if (d := c.day_beside(c.title)) else ""
             print(f"[{c.n}] {c.title}{day}{where} ({c.location})")
     return 0
 

@@ -47,6 +47,10 @@ class Citation:
     # what tells them apart.
     date: str = ""
 
+    def day_beside(self, label: str) -> str:
+        """The note's day to show beside ``label`` (its title), or "" when that says it."""
+        return self.date if self.date and self.date not in label else ""
+
     @property
     def location(self) -> str:
         """Where a student checks it: the URL, or ``note.md:12-16``."""

@@ -89,7 +89,7 @@ _REDUCED = "ㅣ"  # how Korean writes a reduced vowel (ㅡ, the other, is never 
 _HANGUL_RUN = re.compile(r"[가-힣]{2,}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Sound:
     """How a word sounds, as far as loanword spelling keeps it: the consonant skeleton, whether
     it starts with a vowel (Korean ㅇ; English w/y count as one), and its vowels."""
@@ -302,7 +302,7 @@ def _pronunciations(word: str) -> list[list[str]]:
 
 
 @lru_cache(maxsize=1 << 14)
-def english_sounds(word: str) -> frozenset[Sound]:
+def english_sounds(word: str) -> tuple[Sound, ...]:
     """The ways ``word`` may sound (each pronunciation; a plural also as its singular:
     "pods" is written "파드" in Korean, which has no plural ending)."""
     word = word.lower()
@@ -317,7 +317,9 @@ def english_sounds(word: str) -> frozenset[Sound]:
     for form in forms:
         spoken = _pronunciations(form)
         sounds |= {_arpa_sound(p, form) for p in spoken} if spoken else _spelled_sounds(form)
-    return frozenset(sounds)
+    # In a fixed order: a set's order changes from one process to the next (hash seeds), and
+    # so would every list built from it.
+    return tuple(sorted(sounds))
 
 
 def _agrees(english: Sound, korean: Sound) -> bool:
@@ -342,11 +344,11 @@ def _vowels_agree(english: Sound, korean: Sound) -> bool:
             kept = [v for i, v in enumerate(korean.vowels) if i not in dropped]
             if abs(len(kept) - len(english.vowels)) > slack:
                 continue
-            compared: Iterable[tuple[str, str]] = zip(english.vowels, kept, strict=False)
+            compared = list(zip(english.vowels, kept, strict=False))
             if english.spelled:
-                # A spelling knows its first vowel and a long last one, and the last aligns
-                # from the end since the count is a guess.
-                compared = list(compared)[:1]
+                # A spelling knows its first vowel and, at most, its last, which aligns from
+                # the end since the count is a guess.
+                compared = compared[:1]
                 if len(english.vowels) > 1 and english.vowels[-1] and len(kept) > 1:
                     compared.append((english.vowels[-1], kept[-1]))
             if all(not allowed or vowel in allowed for allowed, vowel in compared):
@@ -399,8 +401,7 @@ class LoanwordIndex(_SoundIndex):
         # A match that merely extends another adds no sound ("레플리카의" is "레플리카" and a
         # particle, which Kiwi reads as one noun): the shorter one stands for both.
         kept = [h for h in found if not any(h != o and h.startswith(o) for o in found)]
-        # Ties by spelling: the order of a set of sounds varies from one process to the next.
-        return sorted(kept, key=lambda h: (-found[h], h))[:limit]
+        return sorted(kept, key=lambda h: (-found[h], h))[:limit]  # ties: by spelling
 
 
 def index_loanwords(

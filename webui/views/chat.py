@@ -112,8 +112,8 @@ def source_card_html(citation: Citation, terms: list[str], corpus_dir: Path | No
     kind = "노트" if c.kind == "note" else "참고 자료"
     link = link_html(citation_href(c, corpus_dir), c.location)
     title = c.title or c.source
-    day = html.escape(c.date)
-    date = f'<span class="src-date">{day}</span> ' if c.date and c.date not in title else ""
+    day = c.day_beside(title)
+    date = f'<span class="src-date">{html.escape(day)}</span> ' if day else ""
     return (
         f'<div class="src-card" id="src-{c.n}" data-n="{c.n}">'
         f'<div class="src-head"><span class="src-n">[{c.n}]</span> '
