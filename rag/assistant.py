@@ -10,13 +10,19 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from rag.answer.compose import extractive_answer, refusal_answer, stream_text
+from rag.answer.compose import (
+    extractive_answer,
+    period_label,
+    refusal_answer,
+    stream_text,
+    topic_label,
+)
 from rag.answer.coverage import assess
 from rag.answer.followup import contextual_query
 from rag.answer.llm import condense_prompt, finalize_llm_answer, llm_messages
@@ -296,11 +302,26 @@ class Assistant:
             )
         coverage = assess(search_query, ranked, store, self.thresholds, spellings)
         k_eff = k or self.settings.retrieval.k
+        template = template_of(store, self.settings.structure)
         if coverage.covered:
             final = yield from self._compose(question, search_query, ranked, store, k_eff, history)
             final.coverage = coverage
+            if span is not None and not dates:
+                # The period has no notes, so nothing was filtered: say so, or the answer
+                # reads as if it came from that period.
+                final.answer = (
+                    f"({period_label(span)}에 쓴 노트가 없어 모든 노트에서 찾았습니다.)\n\n"
+                    + final.answer
+                )
+        elif dates:
+            elsewhere = self._elsewhere(
+                search_query, span, dates, store, template, spellings, mode, fusion
+            )
+            final = refusal_answer(
+                question, ranked, coverage, self.thresholds, template, span, elsewhere
+            )
         else:
-            final = refusal_answer(question, ranked, coverage, self.thresholds)
+            final = refusal_answer(question, ranked, coverage, self.thresholds, template)
         timings["answer"] = (time.perf_counter() - t0) * 1000
         timings["total"] = (time.perf_counter() - t_start) * 1000
         final.timings_ms = timings
@@ -309,6 +330,34 @@ class Assistant:
         final.also_searched = also_searched
         final.notice = index_notice(store)
         yield final
+
+    def _elsewhere(
+        self,
+        query: str,
+        span: DateSpan | None,
+        dates: frozenset[str],
+        store: ChunkStore,
+        template: frozenset[str],
+        spellings: Callable[[str], list[str]] | None,
+        mode: str | None,
+        fusion: str | None,
+    ) -> list[tuple[str, str]]:
+        """Other days whose notes cover a question refused for its period: (day, topic), best
+        first. Searched as the same question without the period; nothing if that is refused
+        too (then the notes cover it nowhere)."""
+        retriever = self.retriever(mode=mode, store=store, fusion=fusion)
+        ranked = retriever.rank(_ranking_query(query, span))
+        if not assess(query, ranked, store, self.thresholds, spellings).covered:
+            return []
+        tuning = self.settings.answer
+        out: dict[str, str] = {}
+        for hit in ranked[: tuning.elsewhere_window]:
+            day = str(hit.metadata.get("date") or "")
+            if day and day not in dates and day not in out:
+                out[day] = topic_label(hit, template)
+            if len(out) >= tuning.elsewhere_days:
+                break
+        return list(out.items())
 
     def _compose(
         self,

@@ -208,6 +208,11 @@ class AnswerSettings:
     condense_history_chars: int = 300
     followup_carry_terms: int = 4  # terms a follow-up borrows from the previous question
     stream_step_chars: int = 40  # extractive answers stream in steps this size
+    # A question refused for the period it names ("6월에 … 배웠어?") names the other days whose
+    # notes cover it: the first this many days among the top sections of the same question
+    # asked of every note (set by hand: a short pointer, not a second answer).
+    elsewhere_window: int = 5
+    elsewhere_days: int = 3
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from rag.answer.citations import Citation, citation_for
+from rag.answer.compose import period_label
 from rag.answer.result import Answer
 from rag.config import DigestSettings, StructureSettings
 from rag.index.store import ChunkStore, body_of
@@ -147,7 +148,7 @@ def day_items(
 
 def _no_notes(question: str, store: ChunkStore, span: DateSpan) -> Answer:
     """Say plainly that nothing was written then, and offer the nearest days that have notes."""
-    when = span.start if span.single_day else f"{span.start} ~ {span.end}"
+    when = period_label(span)
     before = [d for d in sorted(store.note_dates) if d < span.start][-1:]
     after = [d for d in sorted(store.note_dates) if d > span.end][:1]
     text = f"{when}에 쓴 노트가 없습니다."

@@ -65,7 +65,7 @@ def wait_for_answer(page: Any, n: int) -> str:
             const bots = document.querySelectorAll('#chatbot [data-testid="bot"]');
             if (bots.length < n) return false;
             const text = bots[n - 1].innerText;
-            return text.includes('출처 ·') || text.includes('노트에 없는') || text.includes('⚠️');
+            return text.includes('출처 ·') || text.includes('🙅') || text.includes('⚠️');
         }""",
         arg=[n],
     )

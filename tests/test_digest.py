@@ -3,6 +3,7 @@ that names only a day gets that day's topics, cited, in date order."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,48 @@ def test_that_day_is_a_date_not_a_topic(journal: Assistant) -> None:
     answer = journal.ask("그날 배운 정규화는 뭐야?", history=[("3월 4일에 뭘 배웠지?", "…")])
     assert answer.citations and answer.citations[0].section == "정규화"
     assert {c.source for c in answer.citations} == {"2025-03-04.md"}
+
+
+def test_a_topic_the_day_lacks_points_to_the_days_that_have_it(journal: Assistant) -> None:
+    """Refused for the day asked, not for the whole journal: the student hears which days'
+    notes do explain it (the scheduler is a 2월 6일 topic, not a 3월 4일 one)."""
+    answer = journal.ask("3월 4일에 배운 스케줄러 내용 알려줘")
+    assert answer.refused and not answer.citations
+    assert answer.answer.startswith("2025-03-04 노트에는 없는 내용입니다")
+    assert "다른 날의 노트에 있습니다: 2025-02-06" in answer.answer
+    # Nowhere in the journal: no days to point to, and said as before.
+    nowhere = journal.ask("3월 4일에 배운 Terraform 모듈 내용 알려줘")
+    assert nowhere.refused and "다른 날" not in nowhere.answer
+    assert nowhere.answer.startswith("노트에 없는 내용입니다")
+
+
+def test_a_topic_asked_of_a_period_without_notes_says_where_it_came_from(
+    journal: Assistant,
+) -> None:
+    """No notes in January: the answer comes from every note, and says so first."""
+    answer = journal.ask("1월에 배운 정규화 내용 알려줘")
+    assert not answer.refused and answer.citations
+    assert answer.answer.startswith("(2025-01-01 ~ 2025-01-31에 쓴 노트가 없어")
+    assert any(c.source == "2025-03-04.md" for c in answer.citations)
+
+
+def test_a_refusal_suggests_topics_never_the_template(journal: Assistant) -> None:
+    """The nearby topics a refusal offers are the notes' topics: a section headed by the
+    journal's template ("새로 배운 내용", "오늘의 회고") is no topic to ask about."""
+    from rag.answer.compose import refusal_answer
+    from rag.answer.coverage import Coverage, Reason
+    from rag.retrieval import Hit
+    from rag.structure import is_template_section, template_of
+
+    store = journal.store
+    template = template_of(store, journal.settings.structure)
+    sections = [s for s in store.sections if s[0] == "2025-02-06.md"]
+    hits = [Hit(store.sections[s][0], 1.0, ()) for s in sections]
+    coverage = Coverage([], [], [], 0.0, 0.0, Reason.LOW_SIMILARITY)
+    tuning = replace(journal.thresholds, suggestion_window=len(hits), suggestions=len(hits))
+    answer = refusal_answer("?", hits, coverage, tuning, template)
+    assert answer.suggestions and "스케줄러" in answer.suggestions
+    assert not {"새로 배운 내용", "오늘의 회고", "참고 자료 및 링크"} & set(answer.suggestions)
+    # The note has such sections: the suggestions left them out.
+    assert any(is_template_section(section, template) for _, section in sections)
+    assert not any(" · " in s and s.startswith("새로 배운 내용") for s in answer.suggestions)

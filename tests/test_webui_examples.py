@@ -14,6 +14,7 @@ from webui.examples import (
     comparison_question,
     example_questions,
     is_topic_heading,
+    suggested_question,
     topic_question,
 )
 
@@ -52,6 +53,13 @@ def test_topic_questions_use_the_right_particle() -> None:
     assert topic_question("📌 재귀 문제") == "재귀 문제란 무엇인가요?"
     assert topic_question("[격리 수준의 문제들]") == "격리 수준의 문제들이란 무엇인가요?"
     assert topic_question("결론 ⇒ Tailwind css") == "결론 ⇒ Tailwind css에 대해 설명해 주세요."
+    # A refusal's nearby topics: an aspect of a topic, a heading that asks, the template.
+    assert topic_question("JWT · 사용 방법") == "JWT의 사용 방법은 무엇인가요?"
+    assert topic_question("인그레스 리소스 · 예제") == "인그레스 리소스의 예제는 무엇인가요?"
+    assert topic_question("HTTP의 가장 큰 특징은 무엇인지?") == "HTTP의 가장 큰 특징은 무엇인지?"
+    assert suggested_question("참고 자료 및 링크") is None
+    assert suggested_question("오늘의 회고") is None
+    assert suggested_question("3-6. 가상메모리") == "가상메모리란 무엇인가요?"
     assert not is_topic_heading("제로 런타임 CSS란이 무엇인지와 장, 단점")
     assert not is_topic_heading("그래서 타입스크립트 왜 쓰는데")
     assert is_topic_heading("조건 변수(Condition Variable)")

@@ -18,7 +18,7 @@ from ingest.jobs import JobStatus
 from rag.answer import Answer, QuestionError
 from rag.index.store import IndexMissingError
 from webui.context import AppContext
-from webui.examples import topic_question
+from webui.examples import suggested_question
 from webui.views.chat import (
     CARD_CSS,
     NO_SOURCES_HTML,
@@ -58,7 +58,7 @@ class ChatTurn:
 
 def _refusal_message(answer: Answer) -> dict[str, Any]:
     """The refusal with the nearby topics as clickable options (``chatbot.option_select``)."""
-    suggestions = [topic_question(s) for s in answer.suggestions if s]
+    suggestions = [q for s in answer.suggestions if (q := suggested_question(s))]
     reply: dict[str, Any] = {"role": "assistant", "content": "🙅 " + answer.answer}
     if suggestions:
         reply["content"] += "\n\n아래 주제를 눌러 질문해 보세요."

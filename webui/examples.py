@@ -40,7 +40,7 @@ _NUMBERING = re.compile(r"^\s*(?:\(?\d+(?:[-.]\d+)*[.)]|\(\d+\))\s+")
 # A heading that ends in such a noun names an aspect of a topic ("…를 수행하는 방법"): asked
 # with 은/는 ("방법은 무엇인가요?"), not defined with 이란 ("방법이란 무엇인가요?").
 _ASPECT = re.compile(
-    r"(?:방법|이유|원리|과정|순서|특징|장점|단점|장단점|차이|차이점|역할|종류|구조|동작)$"
+    r"(?:방법|이유|원리|과정|순서|특징|장점|단점|장단점|차이|차이점|역할|종류|구조|동작|예시|예제|사례)$"
 )
 
 
@@ -69,10 +69,15 @@ def _last_hangul(text: str) -> str | None:
 
 
 def topic_question(label: str) -> str:
-    """A natural question about a heading: ``하이퍼바이저(Hypervisor)란 무엇인가요?``."""
+    """A natural question about a heading: ``하이퍼바이저(Hypervisor)란 무엇인가요?``. A topic
+    label of an aspect ("JWT · 사용 방법", ``rag.structure.topic_of``) reads "JWT의 사용
+    방법…"; a heading that is a question already is asked as written."""
     label = _NUMBERING.sub("", _DECORATION.sub("", label)).strip()
     if label.startswith("[") and label.endswith("]"):
         label = label[1:-1].strip()
+    label = label.replace(" · ", "의 ")
+    if label.rstrip().endswith(("?", "？")) or _ASKS.search(label):
+        return label.rstrip(" ?？") + "?"
     last = _last_hangul(label)
     if last is None or re.search(r"[A-Za-z0-9]$", short_name(label)):
         # Latin at the end ("Tailwind css"): the particle would follow how it is read, so
@@ -81,6 +86,14 @@ def topic_question(label: str) -> str:
     if _ASPECT.search(label):
         return f"{label}{'은' if has_batchim(last) else '는'} 무엇인가요?"
     return f"{label}{'이란' if has_batchim(last) else '란'} 무엇인가요?"
+
+
+def suggested_question(label: str) -> str | None:
+    """The question a refusal's nearby topic offers, or None for a heading that names no
+    topic (a reading list, a retrospective: "참고 자료 및 링크")."""
+    if not label or _GENERIC_PREFIX.match(compact(label)) or compact(label) in GENERIC_HEADINGS:
+        return None
+    return topic_question(label)
 
 
 def comparison_question(a: str, b: str) -> str:

@@ -3,7 +3,7 @@ prompts and checks are in :mod:`rag.answer.llm`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.answer.citations import Citation, citation_for
@@ -11,12 +11,15 @@ from rag.answer.coverage import Coverage, Reason
 from rag.answer.passages import Passage
 from rag.answer.result import Answer
 from rag.config import AnswerSettings, RefusalSettings
-from rag.text import code_lines, ends_in_fence
+from rag.structure import topic_of
+from rag.text import DateSpan, code_lines, ends_in_fence
 
 if TYPE_CHECKING:
     from rag.retrieval import Hit
 
 REFUSAL_TEXT = "노트에 없는 내용입니다."
+# A refusal for the period a question names, when other days' notes have it; {days} lists them.
+_ELSEWHERE = "노트에는 없는 내용입니다. 다른 날의 노트에 있습니다: {days}."
 # What a refusal adds for the reasons that name terms; {names} is the list.
 _NOWHERE = " ('{names}'은(는) 노트와 참고 자료에 나오지 않습니다.)"
 _REFUSAL_DETAIL = {
@@ -79,23 +82,58 @@ def extractive_answer(
     return "\n\n".join(parts), citations
 
 
+def topic_label(hit: Hit, template: frozenset[str]) -> str:
+    """What a refusal or a pointer calls a hit: its topic (``rag.structure.topic_of``), never
+    the journal's template ("새로 배운 내용" is no topic to suggest); a page's intro goes by
+    the page's title."""
+    section = hit.metadata.get("section", "")
+    if not section and hit.metadata.get("kind") != "note":
+        return str(hit.metadata.get("title", ""))
+    return topic_of(section, template)
+
+
+def period_label(span: DateSpan) -> str:
+    """A question's period as the answers name it: "2025-03-04", "2025-06-01 ~ 2025-06-30"."""
+    return span.start if span.single_day else f"{span.start} ~ {span.end}"
+
+
 def refusal_answer(
-    question: str, ranked: list[Hit], coverage: Coverage, tuning: RefusalSettings
+    question: str,
+    ranked: list[Hit],
+    coverage: Coverage,
+    tuning: RefusalSettings,
+    template: frozenset[str] = frozenset(),
+    period: DateSpan | None = None,
+    elsewhere: Sequence[tuple[str, str]] = (),
 ) -> Answer:
-    """Say plainly that the notes don't cover it, why when we know, and what is nearby."""
+    """Say plainly that the notes don't cover it, why when we know, and what is nearby.
+
+    A question about a period (``period``: "6월에 … 배웠어?") is refused for that period, and
+    its nearby topics are that period's; when other days' notes cover it, ``elsewhere`` names
+    those days with their topics, so the student learns when they did study it instead of
+    hearing that the notes lack it.
+    """
     topics: list[str] = []
     for hit in ranked[: tuning.suggestion_window]:
-        label = hit.metadata.get("section") or hit.metadata.get("title", "")
-        label = label.split(" > ")[-1] if label else ""
+        label = topic_label(hit, template)
         if label and label not in topics:
             topics.append(label)
     topics = topics[: tuning.suggestions]
-    text = REFUSAL_TEXT
     detail = _REFUSAL_DETAIL.get(coverage.reason)
-    if detail:
-        text += detail.format(names=", ".join(coverage.names))
+    if elsewhere and period is not None:
+        days = ", ".join(f"{day} ({label})" if label else day for day, label in elsewhere)
+        text = f"{period_label(period)} {_ELSEWHERE.format(days=days)}"
+    else:
+        # Nowhere else either: not in the notes at all, which says more than "not that day".
+        text = REFUSAL_TEXT + (detail.format(names=", ".join(coverage.names)) if detail else "")
     if topics:
-        text += " 노트에서 다루는 가까운 주제: " + ", ".join(topics)
+        if period is None:
+            near = "노트에서 다루는"
+        elif elsewhere:  # the period is named already
+            near = "그날 노트의" if period.single_day else "그 기간 노트의"
+        else:
+            near = f"{period_label(period)} 노트의"
+        text += f" {near} 가까운 주제: " + ", ".join(topics)
     return Answer(question, text, True, [], mode="refusal", suggestions=topics, coverage=coverage)
 
 
