@@ -38,6 +38,7 @@ from rag.text import (
     key_terms,
     tokenize,
 )
+from rag.text.loanwords import noun_tokens
 
 log = logging.getLogger(__name__)
 
@@ -466,7 +467,14 @@ class HybridRetriever(BaseRetriever):
         if not english:
             glossary = None
         if tokens:
-            tokens += glossed
+            # A spelling Kiwi breaks apart ("클로저" as 클로 + 저) is searched by the tokens the
+            # notes were indexed with.
+            vocabulary = self.store.vocabulary
+            for word in glossed:
+                if vocabulary.get(word) or not noun_tokens(word):
+                    tokens.append(word)
+                else:
+                    tokens += [t for t in noun_tokens(word) if t not in tokens]
         # BM25 runs while the model embeds the question (both leave the GIL: SQLite and the
         # model's C library), so a question costs about the larger of the two, not the sum.
         lexical = _LEXICAL.submit(self._bm25, tokens) if use_dense and tokens else None

@@ -99,6 +99,31 @@ def test_a_spelling_with_a_particle_kiwi_reads_as_one_noun_is_the_spelling() -> 
     assert index.korean_of("replicas", 2) == ["레플리카"]
 
 
+def test_a_spelling_kiwi_breaks_into_nouns_is_found_where_written_whole() -> None:
+    """Kiwi does not know "클로저" and reads it as 클로 + 저; it is still the notes' spelling
+    of "closure" (and its BM25 token is 클로). The front of a longer word is not: "웹서" of
+    "웹서버" is 웹 + 서 to Kiwi too, and sounds like "apis"."""
+    words = ["클로저란", "클로저를", "웹서버의", "웹서버"]
+    tokens = {t for w in words for t in tokenize(w)}
+    assert "클로저" not in tokens and "클로" in tokens
+    index = index_loanwords(words, lambda w: 4 if w in tokens else 0, 2)
+    assert index.korean_of("closure", 2) == ["클로저"]
+    assert index.korean_of("apis", 2) == []
+
+
+def test_an_english_question_finds_a_term_kiwi_breaks_apart() -> None:
+    texts = [
+        ("클로저", "클로저란 함수가 선언될 때의 환경을 기억하는 함수다. 클로저는 상태를 숨긴다."),
+        ("Scope", "A scope in this example decides where a function sees a variable."),
+    ]
+    store = section_store(texts)
+    question = "What does a closure remember about the function?"
+    spelt = HybridRetriever(
+        store=store, mode="bm25", glossary=lambda: glossary_of(store, GlossarySettings())
+    )
+    assert spelt.rank(question)[0].doc.metadata["section"] == "클로저"
+
+
 @pytest.mark.parametrize(
     ("english", "native"),
     [

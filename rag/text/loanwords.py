@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
 
-from rag.text.kiwi import morphemes
+from rag.text.kiwi import content_forms, morphemes
 
 # Consonant symbols. Korean writes b/v with ㅂ and p/f with ㅍ, g with ㄱ and k with ㅋ, d with
 # ㄷ and t with ㅌ ("파드" is "pod", "포트" is "port"), z/j/ch with ㅈ/ㅊ, "th" as ㅅ (스레드).
@@ -357,11 +357,15 @@ def _vowels_agree(english: Sound, korean: Sound) -> bool:
 
 
 @lru_cache(maxsize=1 << 14)
-def _is_one_noun(word: str) -> bool:
-    """Kiwi reads the word as one noun: "보다" (an adverb), "놓이" (a verb) and "브라우저에"
-    (a noun and a particle) sound like English words but are none."""
+def noun_tokens(word: str) -> tuple[str, ...]:
+    """The BM25 tokens of a word Kiwi reads as nouns only, or () for anything else: "보다" (an
+    adverb), "놓이" (a verb) and "브라우저에" (a noun and a particle) sound like English words
+    but are none. Kiwi breaks a loanword it does not know into nouns ("클로저" as 클로 + 저,
+    "뮤텍스" as 뮤 + 텍스): still the word, searched by the tokens the notes were indexed with."""
     tagged = morphemes(word)
-    return len(tagged) == 1 and tagged[0][1] in ("NNG", "NNP")
+    if not tagged or any(tag not in ("NNG", "NNP") for _, tag in tagged):
+        return ()
+    return tuple(dict.fromkeys(content_forms(tagged)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -372,6 +376,10 @@ class _SoundIndex:
     by_consonants: dict[str, tuple[tuple[str, Sound], ...]]
     doc_freq: Callable[[str], int]
     min_consonants: int
+    # Hangul words written whole somewhere, alone or before a particle ("클로저", "클로저를"):
+    # a word Kiwi breaks into nouns must be one of them, not the front of a longer word
+    # ("웹서" of "웹서버" is 웹 + 서 to Kiwi, and sounds like "apis").
+    whole: frozenset[str] = frozenset()
 
 
 def _by_consonants(
@@ -394,9 +402,12 @@ class LoanwordIndex(_SoundIndex):
             if len(sound.consonants) < self.min_consonants:
                 continue
             for hangul, korean in self.by_consonants.get(sound.consonants, ()):
-                if hangul in found or not _agrees(sound, korean) or not _is_one_noun(hangul):
+                if hangul in found or not _agrees(sound, korean):
                     continue
-                if (df := self.doc_freq(hangul)) > 0:
+                tokens = noun_tokens(hangul)
+                if len(morphemes(hangul)) > 1 and hangul not in self.whole:
+                    continue
+                if tokens and (df := min(self.doc_freq(t) for t in tokens)) > 0:
                     found[hangul] = df
         # A match that merely extends another adds no sound ("레플리카의" is "레플리카" and a
         # particle, which Kiwi reads as one noun): the shorter one stands for both.
@@ -409,14 +420,23 @@ def index_loanwords(
 ) -> LoanwordIndex:
     """Every Hangul prefix of two or more syllables of ``words``: a note's "컨트롤러를" holds
     "컨트롤" and "컨트롤러" (which of them are BM25 tokens is asked at lookup)."""
-    prefixes = {
-        run[:n]
-        for word in words
-        for run in _HANGUL_RUN.findall(word)
-        for n in range(2, len(run) + 1)
-    }
+    runs = {run for word in words for run in _HANGUL_RUN.findall(word)}
+    prefixes = {run[:n] for run in runs for n in range(2, len(run) + 1)}
+    whole = frozenset(
+        run[:n] for run in runs for n in range(2, len(run) + 1) if _PARTICLE.fullmatch(run[n:])
+    )
     sounds = ((p, s) for p in sorted(prefixes) if (s := hangul_sound(p)) is not None)
-    return LoanwordIndex(_by_consonants(sounds, min_consonants), doc_freq, min_consonants)
+    return LoanwordIndex(
+        _by_consonants(sounds, min_consonants), doc_freq, min_consonants, whole=whole
+    )
+
+
+# What may follow a word written whole: nothing, or a particle or the copula (the closed
+# classes of Korean grammar, not words of any corpus).
+_PARTICLE = re.compile(
+    r"(?:은|는|이|가|을|를|의|에|에서|에게|한테|으로|로|와|과|이랑|랑|하고|이란|란|도|만|"
+    r"까지|부터|처럼|보다|이다|입니다|이며|이고|인|이나|나)?"
+)
 
 
 class LatinIndex(_SoundIndex):
