@@ -53,6 +53,9 @@ GOOD = _mc(
              ["스레드 풀", "뮤텍스", "세마포어", "모니터"]), Flaw.STEM_CLUE),
         (_mc(GOOD.question, "상호 배제", ["상호 배제", "학습 목표", "비선점", "점유 대기"]),
          Flaw.TEMPLATE_OPTION),
+        (QuizItem("x", "tf", "참/거짓: 다음은 ‘데이터 무결성 보장’에 대한 설명이다. — 서명으로 "
+                  "토큰의 무결성을 보장한다.", "참", choices=["참", "거짓"], citation=NOTE,
+                  shown="데이터 무결성 보장"), Flaw.STEM_CLUE),
         (QuizItem("x", "short", "회의는 언제였나요?\n“스크럼”", "3월 4일 10시",
                   citation=NOTE), Flaw.LOGISTICS),
         (QuizItem("x", "short", "다음을 쓰세요.\n“…”", "회고",
@@ -67,6 +70,11 @@ def test_each_rule_catches_its_flaw(item: QuizItem, flaw: Flaw) -> None:
 
 def test_a_good_item_breaks_no_rule() -> None:
     assert flaws(GOOD, TEMPLATE) == []
+    # The sentence lent to a sibling shares no word with it: nothing to read off.
+    lent = QuizItem("x", "tf", "참/거짓: 다음은 ‘확장성’에 대한 설명이다. — 서명으로 토큰의 "
+                    "무결성을 보장한다.", "거짓", choices=["참", "거짓"], citation=NOTE,
+                    shown="확장성")
+    assert flaws(lent, TEMPLATE) == []
 
 
 def test_aliases_from_the_term_table_are_one_option() -> None:

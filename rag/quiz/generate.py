@@ -173,8 +173,12 @@ def _true_false(m: _Maker) -> QuizItem:
         answer,
         choices=list(TF_CHOICES),
         accepted=[answer],
+        shown=shown,
         **{**m.base, "generator": "truefalse", "explanation": why, "confusables": []},
     )
+
+
+_LEADING_SEPARATOR = re.compile(r"^[\s:：\-–—→=]+")
 
 
 def _statement(fact: Fact, shown: str) -> str:
@@ -191,9 +195,11 @@ def _statement(fact: Fact, shown: str) -> str:
                     pair = _SUBJECT_PAIRS.get(particle.group(1))
                     return (josa(shown, pair) if pair else shown + particle.group(1)) + tail
                 break
+    # A definition written "페르소나 : 서비스를 …" keeps the separator in front of its text.
+    said = _LEADING_SEPARATOR.sub("", mask(sentence, term.names))
     if term.form == "noun":
-        return f"{josa(shown, '은/는')} ‘{mask(sentence, term.names)}’이다."
-    return f"다음은 ‘{shown}’에 대한 설명이다. — {mask(sentence, term.names)}"
+        return f"{josa(shown, '은/는')} ‘{said}’이다."
+    return f"다음은 ‘{shown}’에 대한 설명이다. — {said}"
 
 
 # Rule-based generators: a fact's kind -> the items made from it.

@@ -41,6 +41,7 @@ class QuizItem:
     generator: str = ""  # definition | cloze | contrast | truefalse | llm
     term: str = ""  # the concept tested; for a false TF statement, the real term
     confusables: list[str] = field(default_factory=list)  # sibling terms grading must reject
+    shown: str = ""  # a true/false statement's subject: the term, or the sibling it is lent to
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,7 +9,10 @@ does not measure quality. These rules do, and each is a classic item-writing fla
 - ``mixed_options``: options of different kinds (a sentence among terms, or one option many
   times longer than another): the odd one out is the answer, or is never it;
 - ``answer_in_stem``: the answer is written in the question itself;
-- ``stem_clue``: only the answer shares a word with the question (the "clang" clue);
+- ``stem_clue``: only the answer shares a word with the question (the "clang" clue); in a
+  true/false item, the statement repeats a word of the name it is said of ("‘보안과 데이터
+  무결성 보장’에 대한 설명이다. — … 무결성을 보장하고"): true statements are written under
+  their own heading, false ones lend the sentence to a sibling, so the echo gives it away;
 - ``template_option``: an option or the answer is a heading of the journal's template
   ("학습 목표", "오늘의 회고") rather than a concept;
 - ``logistics``: the item comes from a template section or its answer is a date or a time
@@ -119,6 +122,10 @@ def flaws(
         _stem_material(item.question), item.answer
     ):
         out.append(Flaw.ANSWER_IN_STEM)
+    if item.type == "tf" and item.shown:
+        said = item.question.replace(item.shown, " ")
+        if _content_tokens(item.shown) & _content_tokens(said):
+            out.append(Flaw.STEM_CLUE)
     options = item.choices if item.type == "mc" else [item.answer]
     if any(is_structural(o, template) for o in [*options, item.answer] if o.strip()):
         out.append(Flaw.TEMPLATE_OPTION)
