@@ -442,7 +442,8 @@ class HybridRetriever(BaseRetriever):
         gloss = None
         if glossary is not None:
             gloss = partial(glossary.expand, max_tokens=self.glossary_tokens)
-        for cid in defined_term_sections(query, candidates, gloss):
+        asked = glossary.in_korean(query) if glossary is not None else query
+        for cid in defined_term_sections(asked, candidates, gloss):
             fused[cid] *= 1.0 + t.definition_boost
 
     def _fuse(
@@ -467,14 +468,11 @@ class HybridRetriever(BaseRetriever):
         if not english:
             glossary = None
         if tokens:
-            # A spelling Kiwi breaks apart ("클로저" as 클로 + 저) is searched by the tokens the
-            # notes were indexed with.
-            vocabulary = self.store.vocabulary
+            # A spelling Kiwi breaks apart is searched by its pieces too: Kiwi reads "클로저"
+            # as 클로 + 저 alone and "클로저란", "클로저 예시" as 클로저, so notes hold both.
             for word in glossed:
-                if vocabulary.get(word) or not noun_tokens(word):
-                    tokens.append(word)
-                else:
-                    tokens += [t for t in noun_tokens(word) if t not in tokens]
+                tokens.append(word)
+                tokens += [t for t in noun_tokens(word) if t != word and t not in tokens]
         # BM25 runs while the model embeds the question (both leave the GIL: SQLite and the
         # model's C library), so a question costs about the larger of the two, not the sum.
         lexical = _LEXICAL.submit(self._bm25, tokens) if use_dense and tokens else None
@@ -555,8 +553,13 @@ class HybridRetriever(BaseRetriever):
                 )
             )
         t = self.tuning
-        hits = specific_first(hits, t.subsection_ratio, t.subsection_window, query)
-        hits = named_sibling_first(query, hits, t.sibling_window, t.sibling_ratio)
+        # Headings are matched against an English question as the notes spell its terms
+        # ("What is a closure?" names the heading 클로저).
+        asked = query
+        if self.glossary is not None and is_english(query):
+            asked = self.glossary().in_korean(query)
+        hits = specific_first(hits, t.subsection_ratio, t.subsection_window, asked)
+        hits = named_sibling_first(asked, hits, t.sibling_window, t.sibling_ratio)
         hits = compared_first(hits, pairs)
         if self.reranker is not None:
             hits = self.reranker(query, hits)
