@@ -555,10 +555,13 @@ class HybridRetriever(BaseRetriever):
         t = self.tuning
         # Headings are matched against an English question as the notes spell its terms
         # ("What is a closure?" names the heading 클로저).
-        asked = query
-        if self.glossary is not None and is_english(query):
-            asked = self.glossary().in_korean(query)
-        hits = specific_first(hits, t.subsection_ratio, t.subsection_window, asked)
+        english = is_english(query)
+        asked = self.glossary().in_korean(query) if english and self.glossary else query
+        if not english:
+            # Not for English questions: their scores are flat (few BM25 tokens, cross-lingual
+            # similarity), so a sub-section is "close behind" its parent by chance (journal dev:
+            # one English question gained its parent's answer, no other dev answer changed).
+            hits = specific_first(hits, t.subsection_ratio, t.subsection_window, asked)
         hits = named_sibling_first(asked, hits, t.sibling_window, t.sibling_ratio)
         hits = compared_first(hits, pairs)
         if self.reranker is not None:

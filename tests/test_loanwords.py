@@ -275,3 +275,38 @@ def test_an_english_definition_question_opens_the_section_its_hangul_spelling_he
         store=store, mode="bm25", glossary=lambda: glossary_of(store, GlossarySettings())
     )
     assert retriever.rank("What is a closure?")[0].doc.metadata["section"] == "클로저"
+
+
+# Other topics, so that a word of a few sections is rare enough to score.
+FILLER = [
+    ("스코프", "스코프는 변수에 접근할 수 있는 범위다."),
+    ("호이스팅", "호이스팅은 선언을 끌어올리는 동작이다."),
+    ("정규화", "정규화는 테이블을 나눠 이상 현상을 없앤다."),
+    ("인덱스", "인덱스는 조회를 빠르게 하는 자료 구조다."),
+    ("트랜잭션", "트랜잭션은 작업의 원자성을 보장한다."),
+    ("캐시", "캐시는 자주 쓰는 데이터를 가까이 둔다."),
+]
+
+
+def test_an_english_question_keeps_the_parent_a_sub_section_is_close_behind() -> None:
+    """A Korean question's sub-section close behind its parent goes first (the specific
+    answer); an English question's scores are too flat for "close" to mean that."""
+    store = section_store(
+        [
+            ("스레드 풀(Thread Pool)", "스레드 풀은 스레드를 미리 만들어 두고 재활용한다."),
+            (
+                "스레드 풀(Thread Pool) > 멀티스레드",
+                "스레드 풀에서 스레드를 할당 받아 멀티스레드 환경에서 여러 작업을 동시에 처리하는 "
+                "것처럼 보이지만 실제로는 번갈아 처리한다.",
+            ),
+            *FILLER,
+        ]
+    )
+    retriever = HybridRetriever(
+        store=store, mode="bm25", glossary=lambda: glossary_of(store, GlossarySettings())
+    )
+    korean = [h.metadata["section"] for h in retriever.rank("서버에서 스레드 풀을 쓰는 이유는?")]
+    english = [h.metadata["section"] for h in retriever.rank("Why use a thread pool on a server?")]
+    parent, child = "스레드 풀(Thread Pool)", "스레드 풀(Thread Pool) > 멀티스레드"
+    assert korean[:2] == [child, parent], korean
+    assert english[:2] == [parent, child], english
