@@ -269,7 +269,7 @@ def chunk_reference(
     max_chars: int = 450,
 ) -> list[Document]:
     """Chunks of a fetched page; the breadcrumb starts with the page title for context."""
-    parsed = parse_markdown(markdown)
+    parsed = parse_markdown(markdown, pseudo_headings=False)
     base = {
         "source": url,
         "kind": "reference",

@@ -230,7 +230,11 @@ def _item_block(lines: list[str], start: int, end: int) -> Block:
     return Block("item", text, start + 1, end, label=label if children else "", children=children)
 
 
-def parse_markdown(text: str) -> ParsedMarkdown:
+def parse_markdown(text: str, pseudo_headings: bool = True) -> ParsedMarkdown:
+    """Sections and links of ``text``. ``pseudo_headings``: a bold line or a one-line callout
+    heads what follows, as students use them in notes; a web page has real headings, and its
+    bold lines are labels inside a section (kubernetes.io's tab names "Default", "GCP", "AWS"
+    had become sections of their own, "Default" holding only "탭 중 하나를 선택")."""
     lines = text.splitlines()
     tokens = _md.parse(text)
     sections: list[Section] = [Section(headings=(), level=0)]
@@ -366,7 +370,7 @@ def parse_markdown(text: str) -> ParsedMarkdown:
                     add_html_text(tail[ends.end() :], (start + 1, end))
                 i = close + 1
                 continue
-            label = pseudo_heading(tok.type, lines[start:end])
+            label = pseudo_heading(tok.type, lines[start:end]) if pseudo_headings else ""
             if label:
                 open_pseudo(label, (start + 1, end))
                 i = close + 1

@@ -22,7 +22,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # title; a note of several days dates each section by its day heading; Obsidian markdown.
 # 12: a Latin BM25 token loses the full stop of its sentence ("nodes." was its own token).
 # 13: inline HTML leaves its words; a <details> toggle's <summary> heads what it folds.
-CHUNKING_VERSION = "13"
+# 14: a fetched page's bold lines and one-line quotes stay in their section (no pseudo-headings).
+CHUNKING_VERSION = "14"
 RETRIEVERS = ("hybrid", "dense", "bm25")  # TIL_RETRIEVER / --retriever
 FUSIONS = ("convex", "rrf")  # TIL_FUSION: how hybrid mode fuses BM25 and dense
 

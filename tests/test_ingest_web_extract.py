@@ -130,3 +130,21 @@ def test_extract_page_handles_empty_and_xhtml_declaration() -> None:
     title, text = extract_page(xhtml, "https://example.com/x")
     assert title == "XHTML 문서"
     assert "인코딩 선언이 있는 XHTML 문서도" in text
+
+
+def test_a_pages_bold_lines_stay_in_their_section() -> None:
+    """A student's bold line heads what follows (a note's pseudo-heading); a page has real
+    headings, and its bold tab names ("Default", "GCP") are labels inside the section: a
+    section "Default" holding only "탭 중 하나를 선택" had answered "what is the default …?"."""
+    from ingest.chunking import chunk_reference
+
+    html = """<html><body><article><h1>서비스</h1><h2>내부 로드 밸런서</h2>
+    <p>내부 로드 밸런서를 설정하려면 다음 어노테이션 중 하나를 서비스에 추가한다.</p>
+    <p><strong>Default</strong></p><p>탭 중 하나를 선택</p>
+    <p><strong>GCP</strong></p>
+    <pre><code>cloud.google.com/load-balancer-type: "Internal"</code></pre>
+    </article></body></html>"""
+    title, text = extract_page(html, "https://example.com/svc")
+    docs = chunk_reference("https://example.com/svc", title, text, "n.md")
+    sections = {d.metadata["section"] for d in docs}
+    assert sections == {"내부 로드 밸런서"}, sections
