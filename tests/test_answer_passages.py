@@ -94,3 +94,22 @@ def test_the_students_note_joins_even_when_two_pages_filled_the_answer() -> None
     hits[1] = Hit(earlier, score=0.95, section_hits=("m",))
     got = select_passages("프로세스의 메모리는?", hits, store, 5, AnswerSettings())
     assert [p.hit.metadata["chunk_id"] for p in got] == ["p", "m"]
+
+
+def test_a_near_tie_joins_as_the_second_passage_though_it_adds_no_word() -> None:
+    """Two sections that say the question's words alike and score nearly the same: either may
+    be the one that answers, so both are shown; a clear second stays out."""
+    note = "2025-02-11.md"
+    first = _doc("a", "note", note, "Type 1 하이퍼바이저", "호스트 OS 위에서 동작 안 함.")
+    second = _doc("b", "note", note, "Type 2 하이퍼바이저", "호스트 OS 위에서 동작한다.")
+    store = ChunkStore([first, second], [tokenize(d.page_content) for d in (first, second)])
+    question = "호스트 OS 위에서 동작하는 하이퍼바이저는?"
+    tuning = AnswerSettings()
+
+    def shown(second_score: float) -> list[str]:
+        hits = [Hit(first, 1.0, ("a",)), Hit(second, second_score, ("b",))]
+        passages = select_passages(question, hits, store, 5, tuning)
+        return [p.hit.metadata["chunk_id"] for p in passages]
+
+    assert shown(tuning.tie_passage_ratio + 0.01) == ["a", "b"]
+    assert shown(tuning.tie_passage_ratio - 0.05) == ["a"]

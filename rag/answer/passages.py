@@ -189,11 +189,14 @@ def select_passages(
         adds = (_shown_tokens(store, candidate) & q_tokens) - covered
         if candidate.text.strip() == passages[0].text.strip():
             continue
+        # A near tie joins as the second passage whatever words it adds.
+        tie = len(passages) < 2 and hit.score >= tuning.tie_passage_ratio * best_score
         if (
             (comparison and adds)
             or (close and adds)
             or (comparison and len(passages) < 2 and close)
             or own_note
+            or tie
         ):
             passages.append(candidate)
             covered |= adds
