@@ -54,6 +54,13 @@ def test_highlight_escapes_html_and_marks_terms() -> None:
     assert out.count("<mark>") == 3
 
 
+def test_a_latin_term_marks_words_that_start_with_it() -> None:
+    out = highlight("Type 2 (Hosted Hypervisor): 호스트 OS 위, os와 pods", ["os", "pod"])
+    assert "H<mark>os</mark>ted" not in out
+    assert "<mark>OS</mark> 위" in out and "<mark>os</mark>와" in out
+    assert "<mark>pod</mark>s" in out  # a plural starts with its singular
+
+
 def test_highlight_never_marks_inside_an_entity() -> None:
     # "lt" and "amp" must not match the escaped forms of "<" and "&".
     out = highlight("a < b & c", ["lt", "amp"])

@@ -75,7 +75,15 @@ def highlight(text: str, terms: Iterable[str]) -> str:
     ordered = sorted({t for t in terms if t and t.strip()}, key=len, reverse=True)
     if not ordered:
         return html.escape(text)
-    pattern = re.compile("|".join(re.escape(t) for t in ordered), re.IGNORECASE)
+    # A Latin term marks a word that starts with it, not letters inside another word ("os"
+    # in "Hosted"); Hangul terms sit inside compounds ("파드" in "파드를").
+    pattern = re.compile(
+        "|".join(
+            rf"(?<![A-Za-z0-9]){re.escape(t)}" if re.match(r"[A-Za-z0-9]", t) else re.escape(t)
+            for t in ordered
+        ),
+        re.IGNORECASE,
+    )
     out: list[str] = []
     pos = 0
     for match in pattern.finditer(text):
