@@ -417,7 +417,10 @@ class HybridRetriever(BaseRetriever):
         fused: dict[str, float],
         info: dict[str, _Scores],
         glossary: Glossary | None,
+        asked: str,
     ) -> None:
+        """The priors on ``fused``; ``asked`` is the question as headings are matched against
+        it (an English one in the notes' spelling of its terms, :meth:`rank`)."""
         t = self.tuning
         code_question = asks_code(query)
         for cid in fused:
@@ -442,12 +445,11 @@ class HybridRetriever(BaseRetriever):
         gloss = None
         if glossary is not None:
             gloss = partial(glossary.expand, max_tokens=self.glossary_tokens)
-        asked = glossary.in_korean(query) if glossary is not None else query
         for cid in defined_term_sections(asked, candidates, gloss):
             fused[cid] *= 1.0 + t.definition_boost
 
     def _fuse(
-        self, query: str, extra: Sequence[str] = ()
+        self, query: str, extra: Sequence[str] = (), asked: str | None = None
     ) -> tuple[dict[str, float], dict[str, _Scores]]:
         use_bm25 = self.mode in ("hybrid", "bm25")
         use_dense = (
@@ -505,7 +507,7 @@ class HybridRetriever(BaseRetriever):
             fused = self._convex(bm25_scores, dense_scores, candidates)
         else:
             fused = self._rrf(bm25, dense)
-        self._apply_priors(query, fused, info, glossary)
+        self._apply_priors(query, fused, info, glossary, asked or query)
         return fused, info
 
     def _pair_chunks(self, pairs: list[tuple[int, SectionKey, SectionKey]]) -> list[str]:
@@ -526,12 +528,15 @@ class HybridRetriever(BaseRetriever):
         Ranking sections rather than chunks keeps three near-identical chunks of one section
         from filling the top three; a section's other candidates steer the answer passage.
         """
+        # Headings are matched against an English question as the notes spell its terms:
+        # "What is a closure?" names the heading 클로저, "between a process and a thread"
+        # pairs the sections headed 프로세스 and 스레드.
+        english = is_english(query)
+        asked = self.glossary().in_korean(query) if english and self.glossary else query
         pairs = compared_sections(query, self.store)
-        if not pairs and self.glossary is not None and is_english(query):
-            # An English comparison names Korean headings by their glossed or Hangul spelling:
-            # "between a process and a thread" pairs the sections headed 프로세스 and 스레드.
-            pairs = compared_sections(self.glossary().in_korean(query), self.store)
-        fused, info = self._fuse(query, self._pair_chunks(pairs))
+        if not pairs and asked != query:
+            pairs = compared_sections(asked, self.store)
+        fused, info = self._fuse(query, self._pair_chunks(pairs), asked)
         order = sorted(fused, key=lambda c: fused[c], reverse=True)
         sections: dict[tuple[str, str], list[str]] = {}
         for cid in order:
@@ -553,10 +558,6 @@ class HybridRetriever(BaseRetriever):
                 )
             )
         t = self.tuning
-        # Headings are matched against an English question as the notes spell its terms
-        # ("What is a closure?" names the heading 클로저).
-        english = is_english(query)
-        asked = self.glossary().in_korean(query) if english and self.glossary else query
         if not english:
             # Not for English questions: their scores are flat (few BM25 tokens, cross-lingual
             # similarity), so a sub-section is "close behind" its parent by chance (journal dev:

@@ -32,6 +32,12 @@ def loanwords():
     return index_loanwords(list(NOTE_WORDS), lambda w: 5 if w in tokens else 0, 2)
 
 
+def _lexical(store, glossary: GlossarySettings | None = None) -> HybridRetriever:
+    """BM25 ranking with the store's glossary (its sound matches included by default)."""
+    tuning = glossary or GlossarySettings()
+    return HybridRetriever(store=store, mode="bm25", glossary=lambda: glossary_of(store, tuning))
+
+
 @pytest.mark.parametrize(
     ("english", "hangul"),
     [
@@ -118,9 +124,7 @@ def test_an_english_question_finds_a_term_kiwi_breaks_apart() -> None:
     ]
     store = section_store(texts)
     question = "What does a closure remember about the function?"
-    spelt = HybridRetriever(
-        store=store, mode="bm25", glossary=lambda: glossary_of(store, GlossarySettings())
-    )
+    spelt = _lexical(store)
     assert spelt.rank(question)[0].doc.metadata["section"] == "클로저"
 
 
@@ -158,11 +162,9 @@ def test_an_english_question_finds_a_note_that_spells_its_terms_in_hangul() -> N
     store = section_store(texts)
     question = "Which control plane component assigns new pods to nodes?"
     without = GlossarySettings(loanwords=False)
-    plain = HybridRetriever(store=store, mode="bm25", glossary=lambda: glossary_of(store, without))
+    plain = _lexical(store, without)
     assert plain.rank(question)[0].doc.metadata["section"] == "Scheduling"
-    spelt = HybridRetriever(
-        store=store, mode="bm25", glossary=lambda: glossary_of(store, GlossarySettings())
-    )
+    spelt = _lexical(store)
     assert spelt.rank(question)[0].doc.metadata["section"] == "스케줄러"
 
 
@@ -279,9 +281,7 @@ def test_an_english_definition_question_opens_the_section_its_hangul_spelling_he
             *FILLER,
         ]
     )
-    retriever = HybridRetriever(
-        store=store, mode="bm25", glossary=lambda: glossary_of(store, GlossarySettings())
-    )
+    retriever = _lexical(store)
     assert retriever.rank("What is a closure?")[0].doc.metadata["section"] == "클로저"
 
 
@@ -299,9 +299,7 @@ def test_an_english_question_keeps_the_parent_a_sub_section_is_close_behind() ->
             *FILLER,
         ]
     )
-    retriever = HybridRetriever(
-        store=store, mode="bm25", glossary=lambda: glossary_of(store, GlossarySettings())
-    )
+    retriever = _lexical(store)
     korean = [h.metadata["section"] for h in retriever.rank("서버에서 스레드 풀을 쓰는 이유는?")]
     english = [h.metadata["section"] for h in retriever.rank("Why use a thread pool on a server?")]
     parent, child = "스레드 풀(Thread Pool)", "스레드 풀(Thread Pool) > 멀티스레드"

@@ -91,7 +91,8 @@ def topic_question(label: str) -> str:
 def suggested_question(label: str) -> str | None:
     """The question a refusal's nearby topic offers, or None for a heading that names no
     topic (a reading list, a retrospective: "참고 자료 및 링크")."""
-    if not label or _GENERIC_PREFIX.match(compact(label)) or compact(label) in GENERIC_HEADINGS:
+    key = compact(label)
+    if not key or _GENERIC_PREFIX.match(key) or key in GENERIC_HEADINGS:
         return None
     return topic_question(label)
 

@@ -405,9 +405,10 @@ class LoanwordIndex(_SoundIndex):
                 if hangul in found or not _agrees(sound, korean):
                     continue
                 tokens = noun_tokens(hangul)
-                if len(morphemes(hangul)) > 1 and hangul not in self.whole:
+                # Broken into pieces, the word must be written whole somewhere.
+                if not tokens or (tokens != (hangul,) and hangul not in self.whole):
                     continue
-                if tokens and (df := min(self.doc_freq(t) for t in tokens)) > 0:
+                if (df := min(self.doc_freq(t) for t in tokens)) > 0:
                     found[hangul] = df
         # A match that merely extends another adds no sound ("레플리카의" is "레플리카" and a
         # particle, which Kiwi reads as one noun): the shorter one stands for both.
