@@ -24,7 +24,7 @@ from ingest.collect import Status, build_chunks
 from ingest.report import IngestReport
 from rag.config import CHUNKING_VERSION, Settings
 from rag.index import shared, storedb
-from rag.index.analysis import analyse
+from rag.index.analysis import analyse, sentence_units
 from rag.index.embeddings import embedding_id, get_embeddings
 from rag.index.pagecache import now_iso
 from rag.index.store import ChunkStore, seq_numbers
@@ -181,16 +181,28 @@ def _eta(done: int, total: int, started: float) -> str:
 REUSE_BATCH = 1000  # vectors per Chroma upsert when they are taken over, not embedded
 
 
-def _reusable_vectors(committed: ChunkStore | None, embedding: str) -> dict[str, bytes]:
+def _reusable_vectors(
+    committed: ChunkStore | None, embedding: str
+) -> dict[str, tuple[bytes, bytes | None]]:
     """The vectors a rebuild may take over from the store it replaces: same model, and the
-    chunk text is the same, so its vector is too. A new chunking version usually changes a
-    few chunks; without this, it re-embedded a year of notes (an hour at 37k chunks)."""
+    chunk text is the same, so its vector is too (and its sentences', where that store has
+    them). A new chunking version usually changes a few chunks; without this, it re-embedded a
+    year of notes (an hour at 37k chunks)."""
     if committed is None or committed.path is None:
         return {}
     if committed.manifest.get("embedding") != embedding:
         return {}
     with contextlib.closing(storedb.connect(committed.path, readonly=True)) as db:
         return storedb.vectors_by_text(db)
+
+
+def _split(flat: list[list[float]], counts: list[int]) -> list[bytes]:
+    """Each chunk's run of ``flat`` (its sentences' vectors) as float32 bytes."""
+    out, at = [], 0
+    for n in counts:
+        out.append(np.asarray(flat[at : at + n], dtype=np.float32).tobytes())
+        at += n
+    return out
 
 
 def _embed_pending(
@@ -201,13 +213,15 @@ def _embed_pending(
     progress: bool,
     say: Progress,
     with_records: bool = False,
-    reuse: dict[str, bytes] | None = None,
+    reuse: dict[str, tuple[bytes, bytes | None]] | None = None,
+    sentence_min_chars: int = 12,
 ) -> tuple[int, int]:
-    """Embed every committed chunk that has no vector yet, a batch at a time, marking each
-    batch in the store as it lands; returns how many were embedded. ``with_records``
-    (shared mode): each vector carries its chunk's whole record, so other processes can
-    derive their store from the server. ``reuse`` (text -> vector bytes): vectors taken
-    over without embedding. Returns (embedded, reused)."""
+    """Embed every committed chunk that has no vector yet, and its sentences
+    (``sentence_units``), a batch at a time, marking each batch in the store as it lands.
+    ``with_records`` (shared mode): each vector carries its chunk's whole record, so other
+    processes can derive their store from the server. ``reuse`` (text -> vector bytes and
+    sentence vector bytes): vectors taken over without embedding. Returns (embedded,
+    reused)."""
     pending = storedb.pending_ids(db)
     already = _existing(vectorstore, pending)
     if already:
@@ -226,31 +240,50 @@ def _embed_pending(
     # upsert has a fixed cost (37k reused vectors: 162 s in batches of 32).
     n_reuse = sum(1 for c in todo if by_id[c].page_content in reuse)
     starts = [*range(0, n_reuse, REUSE_BATCH), *range(n_reuse, len(todo), batch)]
+    embed = vectorstore.embeddings.embed_documents
     for i in starts:
         end = min(i + REUSE_BATCH, n_reuse) if i < n_reuse else i + batch
         part = [by_id[c] for c in todo[i:end]]
-        if with_records:
-            records = storedb.read_records(db, [d.metadata["chunk_id"] for d in part])
-            part = [
-                Document(
-                    page_content=d.page_content,
-                    metadata=shared.record_metadata(d, *records[d.metadata["chunk_id"]]),
-                    id=d.id,
-                )
-                for d in part
-            ]
         ids = [d.metadata["chunk_id"] for d in part]
         texts = [d.page_content for d in part]
+        records = storedb.read_records(db, ids)
+        units = [
+            sentence_units(d, records[d.metadata["chunk_id"]][0], sentence_min_chars) for d in part
+        ]
+        sentences: list[bytes | None]
         if i < n_reuse:  # reused texts come first, in batches of their own
-            vectors = [np.frombuffer(reuse[t], dtype=np.float32).tolist() for t in texts]
+            taken = [reuse[t] for t in texts]
+            vectors = [np.frombuffer(v, dtype=np.float32).tolist() for v, _ in taken]
+            dim = len(vectors[0])
+            # A sentence vector is reused where the same sentences were embedded (a store
+            # from before sentence vectors has none: those are embedded now).
+            sentences = [
+                s if s is not None and len(s) == 4 * dim * len(u) else None
+                for (_, s), u in zip(taken, units, strict=True)
+            ]
+            need = [k for k, s in enumerate(sentences) if s is None]
+            if need:
+                embed_started = embed_started or time.perf_counter()
+                flat = embed([x for k in need for x in units[k]])
+                for k, blob in zip(need, _split(flat, [len(units[k]) for k in need]), strict=True):
+                    sentences[k] = blob
             reused += len(texts)
         else:
             embed_started = embed_started or time.perf_counter()
-            vectors = vectorstore.embeddings.embed_documents(texts)
+            # One call for the chunks and their sentences: the model batches them together.
+            out = embed(texts + [x for u in units for x in u])
+            vectors = out[: len(texts)]
+            sentences = list(_split(out[len(texts) :], [len(u) for u in units]))
+        metadatas = [d.metadata for d in part]
+        if with_records:
+            metadatas = [
+                shared.record_metadata(d, *records[c], sentences=s)
+                for d, c, s in zip(part, ids, sentences, strict=True)
+            ]
         # Straight to the collection (what langchain-chroma's add_documents does after
         # embedding), so the same vectors are also kept in the store for exact search.
         vectorstore._collection.upsert(
-            ids=ids, embeddings=vectors, metadatas=[d.metadata for d in part], documents=texts
+            ids=ids, embeddings=vectors, metadatas=metadatas, documents=texts
         )
         done = i + len(part)
         storedb.mark_embedded(
@@ -266,6 +299,7 @@ def _embed_pending(
                 "at": now_iso(),
             },
             [storedb.vector_bytes(v) for v in vectors],
+            sentences,
         )
         bar.update(len(part))
         # The ETA counts what the model embeds; copied vectors took no model time.
@@ -276,6 +310,22 @@ def _embed_pending(
         )
     bar.close()
     return len(todo) - reused, reused
+
+
+def _embed_sentences(
+    db: Any, by_id: dict[str, Document], embeddings: Any, batch: int, min_chars: int
+) -> int:
+    """Sentence vectors for chunks that have their vector without them (see
+    ``storedb.without_sentences``); returns how many chunks got them."""
+    ids = [c for c in storedb.without_sentences(db) if c in by_id]
+    for i in range(0, len(ids), batch):
+        part = ids[i : i + batch]
+        records = storedb.read_records(db, part)
+        units = [sentence_units(by_id[c], records[c][0], min_chars) for c in part]
+        flat = embeddings.embed_documents([x for u in units for x in u])
+        blobs = _split(flat, [len(u) for u in units])
+        storedb.set_sentences(db, dict(zip(part, blobs, strict=True)))
+    return len(ids)
 
 
 def _copy_vectors(db: Any, vectorstore: Any) -> int:
@@ -477,6 +527,10 @@ def sync_index(
                     say,
                     bool(settings.chroma_url),
                     reuse,
+                    settings.index.sentence_vector_min_chars,
+                )
+                _embed_sentences(
+                    db, by_id, embeddings, batch, settings.index.sentence_vector_min_chars
                 )
             report.timings["embed"] = time.perf_counter() - t0
 

@@ -338,7 +338,8 @@ class HybridRetriever(BaseRetriever):
             where = {"date": next(iter(self.dates))}
         elif self.dates:
             where = {"date": {"$in": sorted(self.dates)}}
-        local = self.store.dense_search(vector, self.tuning.fetch_k, self.dates)
+        t = self.tuning
+        local = self.store.dense_search(vector, t.fetch_k, self.dates, t.sentence_weight)
         if local is not None:
             return local
         hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
@@ -357,7 +358,7 @@ class HybridRetriever(BaseRetriever):
         """Exact similarity of chunks the dense search did not return (BM25-only candidates)."""
         if not ids:
             return {}
-        local = self.store.cosines(ids, vector)
+        local = self.store.cosines(ids, vector, self.tuning.sentence_weight)
         if local is not None:
             return local
         try:

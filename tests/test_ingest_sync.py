@@ -15,6 +15,7 @@ import pytest
 from ingest.sync import sync_index
 from rag.config import Settings
 from rag.index import storedb
+from rag.index.analysis import sentence_units
 from rag.index.store import ChunkStore
 from rag.index.vectors import open_chroma_client
 from tests.notes_helpers import offline_settings, write_note
@@ -318,6 +319,48 @@ def test_a_new_chunking_version_reuses_the_vectors_of_unchanged_chunks(
     # Asked for explicitly, a rebuild embeds everything again.
     again = sync_index(settings, rebuild=True)
     assert (again.added, again.vectors_reused) == (first.total, 0)
+
+
+def _sentence_rows(settings: Settings) -> dict[str, bytes | None]:
+    with contextlib.closing(
+        storedb.connect(settings.index_dir / storedb.STORE_FILE, readonly=True)
+    ) as db:
+        return dict(db.execute("SELECT id, sentences FROM chunks"))
+
+
+def test_every_sentence_has_its_vector_kept_through_a_rebuild_and_a_lost_mark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each chunk's sentences (``sentence_units``) are embedded with it; a new chunking
+    version takes them over with the chunk's vector; a chunk whose vector was found in Chroma
+    without them (a run killed after the upsert) gets them at the next run."""
+    import ingest.sync
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED_NOTE, corpus / SEED_NOTE.name)
+    settings = offline_settings(tmp_path, corpus)
+    sync_index(settings)
+    store = ChunkStore.load(settings.index_dir)
+    assert store is not None
+    first = _sentence_rows(settings)
+    dim = 384  # multilingual-e5-small
+    min_chars = settings.index.sentence_vector_min_chars
+    for doc in store.docs:
+        units = sentence_units(doc, store.analysis(doc), min_chars)
+        assert len(first[doc.metadata["chunk_id"]] or b"") == 4 * dim * len(units)
+    assert sum(len(b or b"") for b in first.values()) > 4 * dim * len(store.docs)
+
+    monkeypatch.setattr(ingest.sync, "CHUNKING_VERSION", "next")
+    upgraded = sync_index(settings)
+    assert upgraded.rebuilt and upgraded.added == 0
+    assert _sentence_rows(settings) == first
+
+    lost = sorted(first)[:3]
+    with contextlib.closing(storedb.connect(settings.index_dir / storedb.STORE_FILE)) as db:
+        db.executemany("UPDATE chunks SET sentences = NULL WHERE id = ?", [(c,) for c in lost])
+    sync_index(settings)
+    assert _sentence_rows(settings) == first
 
 
 def test_a_run_that_changes_nothing_keeps_the_loaded_store(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ dirs answer exactly as the writer does, and see a re-index within seconds."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import pytest
 from ingest.sync import sync_index
 from rag.assistant import Assistant
 from rag.config import PROJECT_ROOT, Settings
+from rag.index import storedb
 from tests.notes_helpers import offline_settings, write_note
 
 SEED_NOTE = PROJECT_ROOT / "corpus" / "2025-02-11.md"
@@ -57,6 +59,12 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
         proc.wait(timeout=20)
 
 
+def _sentences(settings: Settings) -> dict[str, bytes | None]:
+    path = settings.index_dir / storedb.STORE_FILE
+    with contextlib.closing(storedb.connect(path, readonly=True)) as db:
+        return dict(db.execute("SELECT id, sentences FROM chunks"))
+
+
 def _answers(settings: Settings) -> list[tuple[str, list[str]]]:
     assistant = Assistant(settings)
     return [(a.answer, [c.location for c in a.citations]) for a in map(assistant.ask, QUESTIONS)]
@@ -81,6 +89,8 @@ def test_empty_index_dirs_answer_like_the_writer_and_follow_a_reindex(
     )
     assert not reader.index_dir.exists()
     assert _answers(reader) == expected
+    # It ranks alike because it has the writer's sentence vectors too (from the records).
+    assert _sentences(reader) == _sentences(writer) and any(_sentences(writer).values())
 
     # A third process, through the CLI, from nothing.
     env = {

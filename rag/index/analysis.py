@@ -9,7 +9,7 @@ from functools import cached_property
 
 from langchain_core.documents import Document
 
-from rag.text import analyse_lines, tokenize
+from rag.text import analyse_lines, breadcrumb, tokenize
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,19 @@ class ChunkAnalysis:
     def from_json(cls, data: list) -> ChunkAnalysis:
         tokens, sentences = data
         return cls(tokens, [(s, frozenset(t)) for s, t in sentences])
+
+
+def sentence_units(doc: Document, analysis: ChunkAnalysis, min_chars: int) -> list[str]:
+    """The texts a chunk's sentences are embedded as: each sentence of at least ``min_chars``
+    characters after its section's heading ("레플리카셋(ReplicaSet): 지정된 수의 파드 레플리카가
+    항상 실행되도록 보장한다."), since a sentence alone often does not name its subject."""
+    crumbs = breadcrumb(doc.metadata.get("section", ""))
+    heading = crumbs[-1].strip() if crumbs else ""
+    return [
+        f"{heading}: {sentence}" if heading else sentence
+        for sentence, _ in analysis.sentences
+        if len(sentence) >= min_chars
+    ]
 
 
 def body_lines(doc: Document) -> list[str]:

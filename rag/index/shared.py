@@ -16,6 +16,7 @@ generation until its manifest is written last.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import hashlib
@@ -41,10 +42,15 @@ def manifest_collection(settings: Settings) -> str:
     return f"{settings.collection}.manifest"
 
 
-def record_metadata(doc: Document, analysis: ChunkAnalysis, seq: int) -> dict[str, Any]:
+def record_metadata(
+    doc: Document, analysis: ChunkAnalysis, seq: int, sentences: bytes | None = None
+) -> dict[str, Any]:
     """The metadata a vector is stored with on the server: the chunk's own (Chroma filters on
-    it, e.g. ``date``) plus its whole record as JSON (``seq``: its place in its note)."""
-    record = {"metadata": doc.metadata, "analysis": analysis.to_json(), "seq": seq}
+    it, e.g. ``date``) plus its whole record as JSON (``seq``: its place in its note;
+    ``sentences``: its sentences' vectors, base64 float32, so every process ranks alike)."""
+    record: dict[str, Any] = {"metadata": doc.metadata, "analysis": analysis.to_json(), "seq": seq}
+    if sentences is not None:
+        record["sentences"] = base64.b64encode(sentences).decode("ascii")
     return {**doc.metadata, RECORD_KEY: json.dumps(record, ensure_ascii=False)}
 
 
@@ -112,7 +118,16 @@ def _fetch(collection: Any, sources: list[str]) -> tuple[list[storedb.Row], dict
                 record = json.loads(meta[RECORD_KEY])
                 doc = Document(page_content=text, metadata=record["metadata"], id=cid)
                 analysis = ChunkAnalysis.from_json(record["analysis"])
-                rows.append(storedb.Row(doc, analysis, True, storedb.vector_bytes(list(vec))))
+                units = record.get("sentences")
+                rows.append(
+                    storedb.Row(
+                        doc,
+                        analysis,
+                        True,
+                        storedb.vector_bytes(list(vec)),
+                        base64.b64decode(units) if units is not None else None,
+                    )
+                )
                 seq[cid] = int(record.get("seq", 0))
             if len(got["ids"]) < PAGE:
                 break

@@ -42,7 +42,8 @@ SCHEMA = (
         metadata TEXT NOT NULL,
         analysis TEXT NOT NULL,
         embedded INTEGER NOT NULL DEFAULT 0,
-        vector BLOB
+        vector BLOB,
+        sentences BLOB
     )""",
     "CREATE INDEX IF NOT EXISTS chunks_order ON chunks (source, seq)",
     "CREATE INDEX IF NOT EXISTS chunks_date ON chunks (date)",
@@ -52,13 +53,16 @@ SCHEMA = (
 
 @dataclass(frozen=True)
 class Row:
-    """One chunk as stored: its document, analysis, whether Chroma has its vector, and a
-    copy of that vector (float32 bytes) for exact search in process."""
+    """One chunk as stored: its document, analysis, whether Chroma has its vector, a copy of
+    that vector (float32 bytes) for exact search in process, and its sentences' vectors
+    (``rag.index.analysis.sentence_units``, float32 rows back to back; empty bytes for a chunk
+    with none, None where they are not known)."""
 
     doc: Document
     analysis: ChunkAnalysis
     embedded: bool = False
     vector: bytes | None = None
+    sentences: bytes | None = None
 
 
 def vector_bytes(vector: list[float]) -> bytes:
@@ -83,6 +87,8 @@ def create(path: Path) -> sqlite3.Connection:
     columns = {row[1] for row in db.execute("PRAGMA table_info(chunks)")}
     if "vector" not in columns:  # a store written before vectors were kept here
         db.execute("ALTER TABLE chunks ADD COLUMN vector BLOB")
+    if "sentences" not in columns:  # ... or before sentence vectors were
+        db.execute("ALTER TABLE chunks ADD COLUMN sentences BLOB")
     if get_meta(db, "format") is None:
         set_meta(db, "format", STORE_FORMAT)
         set_meta(db, "generation", 0)
@@ -128,19 +134,20 @@ def write_changes(
     serving processes keep the store they loaded (a reload is 1.3 s at 37k chunks)."""
     with transaction(db):
         before = get_meta(db, "manifest", {}) or {}
-        gone: dict[str, tuple[int, int, bytes | None]] = {}
+        gone: dict[str, tuple[int, int, bytes | None, bytes | None]] = {}
         for cid in remove:
-            sql = "SELECT rowid, embedded, vector FROM chunks WHERE id = ?"
+            sql = "SELECT rowid, embedded, vector, sentences FROM chunks WHERE id = ?"
             if r := db.execute(sql, (cid,)).fetchone():
                 gone[cid] = r
         lexical.delete(db, [r[0] for r in gone.values()])
         db.executemany("DELETE FROM chunks WHERE rowid = ?", ((r[0],) for r in gone.values()))
         for row in add:
             doc_meta = row.doc.metadata
-            _, embedded, vector = gone.get(doc_meta["chunk_id"], (0, row.embedded, row.vector))
+            kept = (0, row.embedded, row.vector, row.sentences)
+            _, embedded, vector, sentences = gone.get(doc_meta["chunk_id"], kept)
             cur = db.execute(
                 "INSERT INTO chunks (id, source, seq, date, text, metadata, analysis, embedded, "
-                "vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "vector, sentences) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     doc_meta["chunk_id"],
                     doc_meta["source"],
@@ -151,6 +158,7 @@ def write_changes(
                     json.dumps(row.analysis.to_json(), ensure_ascii=False),
                     int(row.embedded or embedded),
                     row.vector or vector,
+                    row.sentences if row.sentences is not None else sentences,
                 ),
             )
             lexical.add(db, [(int(cur.lastrowid or 0), row.analysis.tokens)])
@@ -187,11 +195,18 @@ def mark_embedded(
     ids: list[str],
     progress: dict[str, Any],
     vectors: list[bytes | None] | None = None,
+    sentences: list[bytes | None] | None = None,
 ) -> None:
     with transaction(db):
         db.executemany(
-            "UPDATE chunks SET embedded = 1, vector = coalesce(?, vector) WHERE id = ?",
-            zip(vectors or [None] * len(ids), ids, strict=True),
+            "UPDATE chunks SET embedded = 1, vector = coalesce(?, vector), "
+            "sentences = coalesce(?, sentences) WHERE id = ?",
+            zip(
+                vectors or [None] * len(ids),
+                sentences or [None] * len(ids),
+                ids,
+                strict=True,
+            ),
         )
         set_meta(db, "embed_progress", progress)
 
@@ -203,6 +218,20 @@ def without_local_vector(db: sqlite3.Connection) -> list[str]:
     return [r[0] for r in db.execute(sql)]
 
 
+def without_sentences(db: sqlite3.Connection) -> list[str]:
+    """Chunks with a vector but no sentence vectors: their vector was found in Chroma (a run
+    killed after the upsert, before its mark), or copied from it."""
+    sql = "SELECT id FROM chunks WHERE vector IS NOT NULL AND sentences IS NULL"
+    return [r[0] for r in db.execute(sql)]
+
+
+def set_sentences(db: sqlite3.Connection, sentences: dict[str, bytes]) -> None:
+    with transaction(db):
+        db.executemany(
+            "UPDATE chunks SET sentences = ? WHERE id = ?", ((v, k) for k, v in sentences.items())
+        )
+
+
 def set_vectors(db: sqlite3.Connection, vectors: dict[str, bytes]) -> None:
     with transaction(db):
         db.executemany(
@@ -210,26 +239,38 @@ def set_vectors(db: sqlite3.Connection, vectors: dict[str, bytes]) -> None:
         )
 
 
+def _sentences_column(db: sqlite3.Connection) -> str:
+    """``sentences``, or NULL in a store written before they were kept: the old store still
+    answers (read-only) while its rebuild runs."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(chunks)")}
+    return "sentences" if "sentences" in columns else "NULL"
+
+
 def read_vectors(
     db: sqlite3.Connection, rowids: list[int] | None = None
-) -> list[tuple[int, bytes]]:
-    """(rowid, vector bytes) of chunks with a local vector copy; only ``rowids`` if given."""
+) -> list[tuple[int, bytes, bytes | None]]:
+    """(rowid, vector bytes, sentence vector bytes) of chunks with a local vector copy; only
+    ``rowids`` if given."""
+    column = _sentences_column(db)
     if rowids is None:
-        return list(db.execute("SELECT rowid, vector FROM chunks WHERE vector IS NOT NULL"))
-    out: list[tuple[int, bytes]] = []
+        sql = f"SELECT rowid, vector, {column} FROM chunks WHERE vector IS NOT NULL"
+        return list(db.execute(sql))
+    out: list[tuple[int, bytes, bytes | None]] = []
     for i in range(0, len(rowids), 500):
         part = rowids[i : i + 500]
         sql = (
-            "SELECT rowid, vector FROM chunks WHERE vector IS NOT NULL AND rowid IN "
+            f"SELECT rowid, vector, {column} FROM chunks WHERE vector IS NOT NULL AND rowid IN "
             f"({','.join('?' * len(part))})"
         )
         out.extend(db.execute(sql, part))
     return out
 
 
-def vectors_by_text(db: sqlite3.Connection) -> dict[str, bytes]:
-    """Each embedded chunk text's vector copy: what a rebuild with the same model can reuse."""
-    return dict(db.execute("SELECT text, vector FROM chunks WHERE vector IS NOT NULL"))
+def vectors_by_text(db: sqlite3.Connection) -> dict[str, tuple[bytes, bytes | None]]:
+    """Each embedded chunk text's vector copy and its sentences' (None if not known): what a
+    rebuild with the same model can reuse."""
+    sql = f"SELECT text, vector, {_sentences_column(db)} FROM chunks WHERE vector IS NOT NULL"
+    return {text: (vector, sentences) for text, vector, sentences in db.execute(sql)}
 
 
 def pending_count(db: sqlite3.Connection) -> int:
