@@ -33,7 +33,15 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
 
 
 @pytest.mark.parametrize(
-    "question", ["3월 4일에 뭘 배웠지?", "What did I study on March 4?", "2025-03-04 공부 내용"]
+    "question",
+    [
+        "3월 4일에 뭘 배웠지?",
+        "What did I study on March 4?",
+        "2025-03-04 공부 내용",
+        # A weekday beside the day is part of the date, never a topic the notes lack.
+        "3월 4일 화요일에 정리한 내용 뭐였지?",
+        "What did I learn on Tuesday, March 4?",
+    ],
 )
 def test_a_day_question_gets_that_days_topics(journal: Assistant, question: str) -> None:
     answer = journal.ask(question)

@@ -95,3 +95,26 @@ def test_strip_dates_leaves_the_topic_and_month_names_are_date_words() -> None:
     span = find_dates("Feb 22에 배운 리플로우", ANCHOR)
     assert strip_dates("Feb 22에 배운 리플로우", span).strip().endswith("리플로우")
     assert {"feb", "february", "march", "주"} <= DATE_WORDS
+
+
+@pytest.mark.parametrize(
+    ("question", "day", "said"),
+    [
+        # Beside a day, a weekday is part of the date, not a topic the notes lack.
+        ("2월 23일 일요일에 정리한 내용 뭐였지?", "2025-02-23", "2월 23일 일요일"),
+        ("3월 5일 (수) 배운 것", "2025-03-05", "3월 5일 (수)"),
+        ("What did I learn on Feb 23 (Sun)?", "2025-02-23", "Feb 23 (Sun)"),
+        ("What did I study on Sunday, Feb 23?", "2025-02-23", "Sunday, Feb 23"),
+        # Alone it names the latest such day (ANCHOR is a Monday).
+        ("금요일에 뭐 배웠어?", "2025-08-22", "금요일"),
+        ("월요일에 배운 것", "2025-08-25", "월요일"),
+        ("지난 월요일에 배운 것", "2025-08-18", "지난 월요일"),
+        ("지난주 수요일에 공부한 내용", "2025-08-20", "지난주 수요일"),
+        ("이번 주 월요일 TIL", "2025-08-25", "이번 주 월요일"),
+        ("What did I learn last Friday?", "2025-08-22", "last Friday"),
+    ],
+)
+def test_weekdays(question: str, day: str, said: str) -> None:
+    span = find_dates(question, ANCHOR)
+    assert span is not None and (span.start, span.end, span.text) == (day, day, said)
+    assert not set(strip_dates(question, span).lower().split()) & {"일요일", "sunday", "(sun)?"}

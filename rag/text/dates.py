@@ -98,6 +98,14 @@ DATE_WORDS = frozenset(
         "이달",
         "전",
         "ago",
+        *(f"{d}요일" for d in "월화수목금토일"),
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
     }
 )
 _ORDINAL_KO = {"첫째": 1, "첫": 1, "둘째": 2, "셋째": 3, "넷째": 4, "다섯째": 5}
@@ -171,6 +179,25 @@ _RELATIVE_DAYS: list[tuple[re.Pattern[str], int]] = [
         0,
     ),
 ]
+# A weekday beside a day ("2월 23일 일요일", "3월 5일 (수)", "Sunday, Feb 23") is part of the
+# date; alone ("월요일에", "지난 금요일", "last Friday") it names the latest such day.
+_WEEKDAY_KO = "월화수목금토일"
+_WEEKDAY_EN = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY_EN_NAME = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?"
+_WEEKDAY_NEAR = (
+    r"(?:\(\s*(?:[월화수목금토일](?:요일)?|" + _WEEKDAY_EN_NAME + r")\s*\)"
+    r"|[월화수목금토일]요일|\b" + _WEEKDAY_EN_NAME + r"\b\.?)"
+)
+_WEEKDAY_AFTER = re.compile(r"\s*,?\s*" + _WEEKDAY_NEAR, re.I)
+_WEEKDAY_BEFORE = re.compile(_WEEKDAY_NEAR + r"\s*,?\s*$", re.I)
+_WEEKDAY_ALONE = re.compile(
+    r"(?:(?P<last_week>지난\s*주|저번\s*주|last\s+week(?:'s)?)\s*"
+    r"|(?P<this_week>이번\s*주|this\s+week(?:'s)?|this)\s*"
+    r"|(?P<last>지난|저번|last)\s*)?"
+    r"(?:(?P<ko>[월화수목금토일])요일"
+    r"|\b(?P<en>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)",
+    re.I,
+)
 _DAYS_AGO = re.compile(r"(?<!\d)(\d{1,2})\s*일\s*전|\b(\d{1,2})\s+days?\s+ago\b", re.I)
 _WEEKS_AGO = re.compile(r"(?<!\d)(\d{1,2})\s*주\s*전|\b(\d{1,2})\s+weeks?\s+ago\b", re.I)
 _SAME_MONTH_END = re.compile(
@@ -327,8 +354,29 @@ def find_dates(text: str, anchor: date | None = None) -> DateSpan | None:
             last = _safe(day.year, day.month, int(m.group(1)))
             if last and last > day:
                 return _span(day, last, text[start : m.end()])
+        if m := _WEEKDAY_AFTER.match(text, end):
+            end = m.end()
+        if m := _WEEKDAY_BEFORE.search(text[:start]):
+            start = m.start()
         return DateSpan(day.isoformat(), day.isoformat(), text[start:end])
-    return _relative_day(text, anchor) or _weeks_and_months(text, anchor)
+    return _weekday(text, anchor) or _relative_day(text, anchor) or _weeks_and_months(text, anchor)
+
+
+def _weekday(text: str, anchor: date) -> DateSpan | None:
+    """"월요일에", "지난 금요일", "이번 주 화요일", "last Friday": the latest such day on or
+    before the anchor (before it, after 지난/last; in the week before, after 지난주)."""
+    m = _WEEKDAY_ALONE.search(text)
+    if m is None:
+        return None
+    wanted = _WEEKDAY_KO.index(m["ko"]) if m["ko"] else _WEEKDAY_EN.index(m["en"][:3].lower())
+    if m["this_week"] or m["last_week"]:
+        monday = _week_of(anchor)[0] - timedelta(weeks=1 if m["last_week"] else 0)
+        day = monday + timedelta(days=wanted)
+    else:
+        day = anchor - timedelta(days=(anchor.weekday() - wanted) % 7)
+        if m["last"] and day == anchor:
+            day -= timedelta(weeks=1)
+    return DateSpan(day.isoformat(), day.isoformat(), m.group(0))
 
 
 def _relative_day(text: str, anchor: date) -> DateSpan | None:
