@@ -23,6 +23,8 @@ NOTE_WORDS = {
     # Native and Sino-Korean words whose consonants sound like an English word's.
     "보다": 7, "기대": 3, "기타": 4, "놓이다": 2, "비율": 2, "장애": 2, "도구": 5,
     "포워드": 1,
+    # What acronyms' consonants would match as words ("hsts" 호스트, "css" 캐시).
+    "호스트": 2, "슬로우": 1,
 }  # fmt: skip
 
 
@@ -146,6 +148,14 @@ def test_an_english_question_finds_a_term_kiwi_breaks_apart() -> None:
 )
 def test_native_words_of_a_similar_sound_are_no_spelling(loanwords, english, native) -> None:
     assert native not in loanwords.korean_of(english, 5)
+
+
+@pytest.mark.parametrize(
+    ("acronym", "word"), [("hsts", "호스트"), ("css", "캐시"), ("ssl", "슬로우")]
+)
+def test_an_acronym_is_said_letter_by_letter_never_as_a_word(loanwords, acronym, word) -> None:
+    # No vowel letter and not in the dictionary: HSTS is 에이치에스티에스, not 호스트.
+    assert word not in loanwords.korean_of(acronym, 5)
 
 
 def test_words_of_one_consonant_or_unknown_to_the_notes_find_nothing(loanwords) -> None:

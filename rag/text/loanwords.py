@@ -316,7 +316,12 @@ def english_sounds(word: str) -> tuple[Sound, ...]:
     sounds: set[Sound] = set()
     for form in forms:
         spoken = _pronunciations(form)
-        sounds |= {_arpa_sound(p, form) for p in spoken} if spoken else _spelled_sounds(form)
+        if spoken:
+            sounds |= {_arpa_sound(p, form) for p in spoken}
+        elif re.search(r"[aeiouy]", form):
+            sounds |= _spelled_sounds(form)
+        # A word without a vowel letter the dictionary lacks ("hsts", "jwt") is an acronym,
+        # said letter by letter (에이치에스티에스), never a word: "hsts" is no 호스트.
     # In a fixed order: a set's order changes from one process to the next (hash seeds), and
     # so would every list built from it.
     return tuple(sorted(sounds))
