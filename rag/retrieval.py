@@ -27,6 +27,7 @@ from pydantic import ConfigDict
 
 from rag.config import RetrievalSettings
 from rag.glossary import Glossary
+from rag.index.dense import with_sentences
 from rag.index.store import ChunkStore
 from rag.structure import is_template_section
 from rag.text import (
@@ -338,10 +339,9 @@ class HybridRetriever(BaseRetriever):
             where = {"date": next(iter(self.dates))}
         elif self.dates:
             where = {"date": {"$in": sorted(self.dates)}}
-        t = self.tuning
-        local = self.store.dense_search(vector, t.fetch_k, self.dates, t.sentence_weight)
+        local = self.store.dense_search(vector, self.tuning.fetch_k, self.dates)
         if local is not None:
-            return local
+            return self._with_sentences(local, vector)
         hits = self.vectorstore.similarity_search_by_vector_with_relevance_scores(
             vector, k=min(self.tuning.fetch_k, len(self.store.docs)), filter=where
         )
@@ -352,15 +352,25 @@ class HybridRetriever(BaseRetriever):
             # store is the committed truth.
             if cid in self.store.by_id:
                 out.append((cid, 1.0 - float(distance)))
-        return out
+        return self._with_sentences(out, vector)
+
+    def _with_sentences(
+        self, hits: list[tuple[str, float]], vector: list[float]
+    ) -> list[tuple[str, float]]:
+        """Candidates re-scored with their best sentence's similarity (rag.index.dense)."""
+        weight = self.tuning.sentence_weight
+        if weight <= 0 or not hits:
+            return hits
+        units = self.store.sentence_vectors([cid for cid, _ in hits])
+        return with_sentences(hits, units, vector, weight)
 
     def _cosines(self, ids: list[str], vector: list[float]) -> dict[str, float]:
         """Exact similarity of chunks the dense search did not return (BM25-only candidates)."""
         if not ids:
             return {}
-        local = self.store.cosines(ids, vector, self.tuning.sentence_weight)
+        local = self.store.cosines(ids, vector)
         if local is not None:
-            return local
+            return dict(self._with_sentences(list(local.items()), vector))
         try:
             got = self.vectorstore.get(ids=ids, include=["embeddings"])
         except Exception:
@@ -372,7 +382,8 @@ class HybridRetriever(BaseRetriever):
         if not got["ids"]:
             return {}
         sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, np.float32)
-        return {cid: float(sim) for cid, sim in zip(got["ids"], sims, strict=True)}
+        found = [(cid, float(sim)) for cid, sim in zip(got["ids"], sims, strict=True)]
+        return dict(self._with_sentences(found, vector))
 
     # ----------------------------------------------------------------- fusion
     def _rrf(

@@ -10,6 +10,7 @@ from langchain_core.documents import Document
 
 from rag.index import storedb
 from rag.index.analysis import ChunkAnalysis
+from rag.index.dense import with_sentences
 from rag.index.store import ChunkStore
 
 
@@ -69,12 +70,14 @@ def test_a_chunk_is_as_similar_as_its_best_sentence_too(tmp_path: Path) -> None:
     store = ChunkStore.load(tmp_path)
     assert store is not None
     question = [0.0, 1.0, 0.0]
-    assert [c for c, _ in store.dense_search(question, 2)] == ["c2", "c1"]
-    mixed = store.dense_search(question, 2, sentence_weight=0.5)
+    whole = store.dense_search(question, 2)
+    assert [c for c, _ in whole] == ["c2", "c1"]
+    units = store.sentence_vectors(["c1", "c2"])
+    assert units["c1"].size == 6 and units["c2"].size == 0
+    mixed = with_sentences(whole, units, question, 0.5)
     assert [c for c, _ in mixed] == ["c1", "c2"]
-    assert abs(mixed[0][1] - (0.5 * 0.6 + 0.5 * 1.0)) < 1e-6
-    # The exact scores of a few chunks (BM25-only candidates) are the same mixed scores.
-    assert store.cosines(["c1", "c2"], question, 0.5) == pytest.approx(dict(mixed))
+    assert mixed[0][1] == pytest.approx(0.5 * 0.6 + 0.5 * 1.0)
+    assert with_sentences(whole, units, question, 0.0) == whole
 
 
 def test_a_store_written_before_sentence_vectors_still_answers(tmp_path: Path) -> None:
@@ -91,4 +94,5 @@ def test_a_store_written_before_sentence_vectors_still_answers(tmp_path: Path) -
         db.execute("ALTER TABLE chunks DROP COLUMN sentences")
     store = ChunkStore.load(tmp_path)
     assert store is not None
-    assert store.dense_search([1.0, 0.0, 0.0], 5, sentence_weight=0.5) == [("c1", 1.0)]
+    assert store.dense_search([1.0, 0.0, 0.0], 5) == [("c1", 1.0)]
+    assert store.sentence_vectors(["c1"]) == {}

@@ -280,7 +280,7 @@ class ChunkStore:
             if state is None:
                 usable = not storedb.without_local_vector(self._db)
                 index = self._index_of_rowid
-                rows = [(index[r], *v) for r, *v in storedb.read_vectors(self._db) if r in index]
+                rows = [(index[r], b) for r, b in storedb.read_vectors(self._db) if r in index]
                 matrix = DenseMatrix.from_rows(len(self.docs), rows) if usable else None
                 state = self.__dict__["_dense_state"] = [matrix, storedb.pending_count(self._db)]
             matrix, pending = state
@@ -290,7 +290,7 @@ class ChunkStore:
                     rowids = self.rowids or []
                     want = [rowids[i] for i in matrix.missing]
                     index = self._index_of_rowid
-                    matrix.fill([(index[r], *v) for r, *v in storedb.read_vectors(self._db, want)])
+                    matrix.fill([(index[r], b) for r, b in storedb.read_vectors(self._db, want)])
                     state[1] = now
             return matrix
 
@@ -299,29 +299,38 @@ class ChunkStore:
         return np.array([d.metadata.get("date") or "" for d in self.docs], dtype=object)
 
     def dense_search(
-        self,
-        vector: list[float],
-        k: int,
-        dates: frozenset[str] = frozenset(),
-        sentence_weight: float = 0.0,
+        self, vector: list[float], k: int, dates: frozenset[str] = frozenset()
     ) -> list[tuple[str, float]] | None:
-        """Exact nearest chunks (chunk id, similarity: :meth:`DenseMatrix.scores`), only
-        ``dates``' when given; None when the vectors are not all here (ask Chroma)."""
+        """Exact nearest chunks (chunk id, cosine), only ``dates``' when given; None when the
+        vectors are not all here (ask Chroma)."""
         matrix = self._dense()
         if matrix is None:
             return None
         allowed = np.isin(self._date_array, sorted(dates)) if dates else None
-        hits = matrix.search(vector, k, allowed, sentence_weight)
+        hits = matrix.search(vector, k, allowed)
         return [(self.docs[i].metadata["chunk_id"], s) for i, s in hits]
 
-    def cosines(
-        self, ids: list[str], vector: list[float], sentence_weight: float = 0.0
-    ) -> dict[str, float] | None:
+    def sentence_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The chunks' sentence vectors (float32 rows back to back) that the store has, read
+        once each: a question reads its candidates' (some 80 chunks), not the whole index's."""
+        if self.path is None:
+            return {}
+        cache: dict[str, np.ndarray] = self.__dict__.setdefault("_sentence_cache", {})
+        want = [c for c in ids if c not in cache and c in self._rowid_of_id]
+        if want:
+            with self._db_lock:
+                rows = storedb.read_sentences(self._db, [self._rowid_of_id[c] for c in want])
+            ids_of = {self._rowid_of_id[c]: c for c in want}
+            for rowid, blob in rows:
+                cache[ids_of[rowid]] = np.frombuffer(blob or b"", dtype=np.float32)
+        return {c: cache[c] for c in ids if c in cache}
+
+    def cosines(self, ids: list[str], vector: list[float]) -> dict[str, float] | None:
         matrix = self._dense()
         if matrix is None:
             return None
         index = self.position
-        sims = matrix.cosines([index[c] for c in ids if c in index], vector, sentence_weight)
+        sims = matrix.cosines([index[c] for c in ids if c in index], vector)
         return {self.docs[i].metadata["chunk_id"]: s for i, s in sims.items()}
 
     @cached_property

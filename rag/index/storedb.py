@@ -248,18 +248,29 @@ def _sentences_column(db: sqlite3.Connection) -> str:
 
 def read_vectors(
     db: sqlite3.Connection, rowids: list[int] | None = None
-) -> list[tuple[int, bytes, bytes | None]]:
-    """(rowid, vector bytes, sentence vector bytes) of chunks with a local vector copy; only
-    ``rowids`` if given."""
-    column = _sentences_column(db)
+) -> list[tuple[int, bytes]]:
+    """(rowid, vector bytes) of chunks with a local vector copy; only ``rowids`` if given."""
     if rowids is None:
-        sql = f"SELECT rowid, vector, {column} FROM chunks WHERE vector IS NOT NULL"
-        return list(db.execute(sql))
-    out: list[tuple[int, bytes, bytes | None]] = []
+        return list(db.execute("SELECT rowid, vector FROM chunks WHERE vector IS NOT NULL"))
+    out: list[tuple[int, bytes]] = []
     for i in range(0, len(rowids), 500):
         part = rowids[i : i + 500]
         sql = (
-            f"SELECT rowid, vector, {column} FROM chunks WHERE vector IS NOT NULL AND rowid IN "
+            "SELECT rowid, vector FROM chunks WHERE vector IS NOT NULL AND rowid IN "
+            f"({','.join('?' * len(part))})"
+        )
+        out.extend(db.execute(sql, part))
+    return out
+
+
+def read_sentences(db: sqlite3.Connection, rowids: list[int]) -> list[tuple[int, bytes]]:
+    """(rowid, sentence vector bytes) of those chunks that have them."""
+    column = _sentences_column(db)
+    out: list[tuple[int, bytes]] = []
+    for i in range(0, len(rowids), 500):
+        part = rowids[i : i + 500]
+        sql = (
+            f"SELECT rowid, {column} FROM chunks WHERE {column} IS NOT NULL AND rowid IN "
             f"({','.join('?' * len(part))})"
         )
         out.extend(db.execute(sql, part))
