@@ -97,6 +97,9 @@ class RetrievalSettings:
     # 0.861 / 0.861 / 0.873 / 0.873, journal 0.894 / - / 0.915 / 0.915 / 0.915 / 0.872; seed
     # keyword recall 0.924 up to 0.5, 0.911 at 0.6 and max; both at 0.5: 0.833 -> 0.889.
     sentence_weight: float = 0.5
+    # A question's word for a good or bad side ("단점") also searches its synonyms ("취약점",
+    # "한계"; rag.text.wordlists).
+    aspect_synonyms: bool = True
     # Factor for chunks that are mostly code, unless the question asks for code: YAML dumps
     # share many tokens with questions ("replicas", "status") but explain nothing (dev).
     code_penalty: float = 0.5

@@ -40,6 +40,7 @@ from rag.text import (
     tokenize,
 )
 from rag.text.loanwords import noun_tokens
+from rag.text.wordlists import aspect_synonyms
 
 log = logging.getLogger(__name__)
 
@@ -471,6 +472,8 @@ class HybridRetriever(BaseRetriever):
             and bool(self.store.docs)
         )
         tokens = tokenize(query) if use_bm25 else []
+        if self.tuning.aspect_synonyms:
+            tokens += [w for t in list(tokens) for w in aspect_synonyms(t) if w not in tokens]
         # An English question also searches with the Korean words the notes gloss its terms
         # with, or spell them with; the definition prior reads the same glossary. A Korean
         # question's word the notes only write in Latin letters is searched in those.

@@ -314,3 +314,22 @@ def test_a_comparison_of_two_note_sections_shows_both_over_a_reference_page(
         "디플로이먼트(Deployment)",
         "레플리카셋(ReplicaSet)",
     }
+
+
+def test_a_word_for_a_bad_side_finds_the_section_headed_with_its_synonym() -> None:
+    """"JWT 단점?" asks what a note heads "JWT 취약점 및 해결책"; the section on why JWT is used
+    names JWT more often and won without the synonyms."""
+    store = _sections_store(
+        [
+            ("n.md", "JWT > 사용 이유", "JWT는 서버가 상태를 갖지 않게 한다. JWT는 확장이 쉽다."),
+            ("n.md", "JWT 취약점 및 해결책", "토큰이 탈취되면 만료 전까지 막을 수 없다."),
+        ]
+    )
+
+    def top(aspects: bool) -> str:
+        tuning = RetrievalSettings(aspect_synonyms=aspects)
+        retriever = HybridRetriever(store=store, mode="bm25", tuning=tuning)
+        return retriever.rank("JWT 단점?")[0].metadata["section"]
+
+    assert top(True) == "JWT 취약점 및 해결책"
+    assert top(False) == "JWT > 사용 이유"

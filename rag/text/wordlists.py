@@ -46,3 +46,17 @@ GENERIC_HEADINGS = frozenset(compact(w) for w in _GENERIC_HEADING_WORDS)
 
 def is_generic_heading(label: str) -> bool:
     return compact(label) in GENERIC_HEADINGS
+
+
+# Words for a topic's good and bad sides: a question asks for one ("JWT 단점?") where a note
+# heads it with another ("JWT 취약점 및 해결책"). Source: Korean synonyms of 장점 and 단점 (a
+# section on 장단점 holds both). A general property of the language, never a corpus's topic.
+_ASPECT_SETS = (
+    frozenset({"장점", "강점", "장단점"}),
+    frozenset({"단점", "약점", "한계", "한계점", "문제점", "취약점", "장단점"}),
+)
+
+
+def aspect_synonyms(token: str) -> list[str]:
+    """The other words of ``token``'s aspect sets, in a fixed order."""
+    return sorted({w for group in _ASPECT_SETS if token in group for w in group} - {token})
