@@ -50,11 +50,18 @@ def is_generic_heading(label: str) -> bool:
 
 # Words for a topic's good and bad sides: a question asks for one ("JWT 단점?") where a note
 # heads it with another ("JWT 취약점 및 해결책"). Source: Korean synonyms of 장점 and 단점 (a
-# section on 장단점 holds both). A general property of the language, never a corpus's topic.
+# section on 장단점 holds both), and the English words for them, which an English question
+# uses of Korean notes. A general property of the languages, never a corpus's topic.
 _ASPECT_SETS = (
-    frozenset({"장점", "강점", "장단점"}),
-    frozenset({"단점", "약점", "한계", "한계점", "문제점", "취약점", "장단점"}),
-)
+    frozenset({"장점", "강점", "장단점", "advantages", "advantage", "benefits", "benefit", "pros"}),
+    frozenset(
+        {
+            "단점", "약점", "한계", "한계점", "문제점", "취약점", "장단점",
+            "disadvantages", "disadvantage", "drawbacks", "drawback", "downsides", "downside",
+            "weaknesses", "weakness", "limitations", "limitation", "problems", "cons",
+        }
+    ),
+)  # fmt: skip
 
 
 def aspect_synonyms(token: str) -> list[str]:
