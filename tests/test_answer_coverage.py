@@ -217,3 +217,13 @@ def test_the_sides_of_a_comparison_are_read_off_its_form(question: str, heads: l
     from rag.text import compared_heads
 
     assert compared_heads(question) == heads
+
+
+def test_an_acronym_the_notes_lack_is_refused_as_the_question_wrote_it(
+    assistant: Assistant,
+) -> None:
+    """"HSTS" is no 호스트 (an acronym is said letter by letter), and the refusal names it as
+    the student wrote it."""
+    answer = assistant.ask("What does the HSTS header do?")
+    assert answer.refused and answer.coverage.reason is Reason.NAME_NOT_IN_NOTES
+    assert "'HSTS'은(는) 노트와 참고 자료에 나오지 않습니다" in answer.answer

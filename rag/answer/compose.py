@@ -3,6 +3,7 @@ prompts and checks are in :mod:`rag.answer.llm`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,12 @@ _REFUSAL_DETAIL = {
     Reason.TERMS_MISSING: _NOWHERE,
     Reason.NAME_NOT_EXPLAINED: " ('{names}'은(는) 지나가듯 언급될 뿐 설명은 없습니다.)",
 }
+
+
+def as_written(term: str, question: str) -> str:
+    """``term`` (lower-cased for matching) as the question wrote it: "HSTS", not "hsts"."""
+    match = re.search(re.escape(term), question, re.IGNORECASE)
+    return match.group(0) if match else term
 
 
 def _bold(text: str, sentences: list[str]) -> str:
@@ -125,7 +132,8 @@ def refusal_answer(
         text = f"{period_label(period)} {_ELSEWHERE.format(days=days)}"
     else:
         # Nowhere else either: not in the notes at all, which says more than "not that day".
-        text = REFUSAL_TEXT + (detail.format(names=", ".join(coverage.names)) if detail else "")
+        names = ", ".join(as_written(name, question) for name in coverage.names)
+        text = REFUSAL_TEXT + (detail.format(names=names) if detail else "")
     if topics:
         if period is None:
             near = "노트에서 다루는"
