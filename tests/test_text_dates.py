@@ -112,9 +112,17 @@ def test_strip_dates_leaves_the_topic_and_month_names_are_date_words() -> None:
         ("지난주 수요일에 공부한 내용", "2025-08-20", "지난주 수요일"),
         ("이번 주 월요일 TIL", "2025-08-25", "이번 주 월요일"),
         ("What did I learn last Friday?", "2025-08-22", "last Friday"),
+        ("What did I study on Friday?", "2025-08-22", "on Friday"),
     ],
 )
 def test_weekdays(question: str, day: str, said: str) -> None:
     span = find_dates(question, ANCHOR)
     assert span is not None and (span.start, span.end, span.text) == (day, day, said)
     assert not set(strip_dates(question, span).lower().split()) & {"일요일", "sunday", "(sun)?"}
+
+
+@pytest.mark.parametrize(
+    "question", ["cron에서 일요일은 0이야 7이야?", "Sunday school이 뭐야?", "요일별 스케줄링이란?"]
+)
+def test_a_weekday_not_said_as_a_time_names_no_day(question: str) -> None:
+    assert find_dates(question, ANCHOR) is None

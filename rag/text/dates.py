@@ -190,12 +190,17 @@ _WEEKDAY_NEAR = (
 )
 _WEEKDAY_AFTER = re.compile(r"\s*,?\s*" + _WEEKDAY_NEAR, re.I)
 _WEEKDAY_BEFORE = re.compile(_WEEKDAY_NEAR + r"\s*,?\s*$", re.I)
+# Without 지난/이번/last/this, only a weekday said as a time counts ("월요일에", "월요일날",
+# "on Monday", or the question's end): "cron에서 일요일은 0이야?" names no day of the journal.
 _WEEKDAY_ALONE = re.compile(
-    r"(?:(?P<last_week>지난\s*주|저번\s*주|last\s+week(?:'s)?)\s*"
+    r"(?:(?:(?P<last_week>지난\s*주|저번\s*주|last\s+week(?:'s)?)\s*"
     r"|(?P<this_week>이번\s*주|this\s+week(?:'s)?|this)\s*"
-    r"|(?P<last>지난|저번|last)\s*)?"
+    r"|(?P<last>지난|저번|last)\s*)"
     r"(?:(?P<ko>[월화수목금토일])요일"
-    r"|\b(?P<en>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)",
+    r"|\b(?P<en>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)"
+    r"|(?P<ko_at>[월화수목금토일])요일(?=\s*(?:에|날|엔|의|$|[?!.,]))"
+    r"|\bon\s+(?P<en_at>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|\b(?P<en_end>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?=\s*[?!.]*$))",
     re.I,
 )
 _DAYS_AGO = re.compile(r"(?<!\d)(\d{1,2})\s*일\s*전|\b(\d{1,2})\s+days?\s+ago\b", re.I)
@@ -368,7 +373,9 @@ def _weekday(text: str, anchor: date) -> DateSpan | None:
     m = _WEEKDAY_ALONE.search(text)
     if m is None:
         return None
-    wanted = _WEEKDAY_KO.index(m["ko"]) if m["ko"] else _WEEKDAY_EN.index(m["en"][:3].lower())
+    ko = m["ko"] or m["ko_at"]
+    en = m["en"] or m["en_at"] or m["en_end"]
+    wanted = _WEEKDAY_KO.index(ko) if ko else _WEEKDAY_EN.index(en[:3].lower())
     if m["this_week"] or m["last_week"]:
         monday = _week_of(anchor)[0] - timedelta(weeks=1 if m["last_week"] else 0)
         day = monday + timedelta(days=wanted)
