@@ -39,6 +39,11 @@ _LATIN_START = re.compile(r"(?<![a-z0-9])[a-z0-9.\-]")
 
 log = logging.getLogger(__name__)
 
+# Chunks whose sentence vectors a serving process keeps once read: a question reads some 80,
+# so this holds dozens of questions' worth (about 28 MB at 3.7 sentences a chunk) and bounds a
+# long-running app on a large index.
+SENTENCE_CACHE_CHUNKS = 5_000
+
 
 class IndexMissingError(RuntimeError):
     """No index yet: the message tells the user how to build one."""
@@ -316,6 +321,8 @@ class ChunkStore:
         if self.path is None:
             return {}
         cache: dict[str, np.ndarray] = self.__dict__.setdefault("_sentence_cache", {})
+        if len(cache) > SENTENCE_CACHE_CHUNKS:
+            cache.clear()
         want = [c for c in ids if c not in cache and c in self._rowid_of_id]
         if want:
             with self._db_lock:
