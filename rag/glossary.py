@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -47,6 +47,9 @@ class Glossary:
 
     korean_of: dict[tuple[str, ...], tuple[str, ...]]
     loanwords: LoanwordIndex | None = None
+    # A short form the notes give beside a glossed term ("쿠버네티스(Kubernetes, k8s)": "k8s")
+    # -> that term's Korean words.
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     loanwords_per_word: int = 2
     latin: LatinIndex | None = None  # the notes' Latin words by sound, for Korean questions
 
@@ -110,9 +113,10 @@ class Glossary:
         as "redis" (lower case)."""
         if _HANGUL_WORD.fullmatch(term) and self.latin is not None:
             return self.latin.latin_of(term, self.loanwords_per_word)
+        alias = list(self.aliases.get(term.lower(), ()))
         if re.fullmatch(r"[A-Za-z]+", term) and self.loanwords is not None:
-            return self.loanwords.korean_of(term, self.loanwords_per_word)
-        return []
+            return alias + self.loanwords.korean_of(term, self.loanwords_per_word)
+        return alias
 
     def _spelt(self, word: str) -> list[str]:
         if self.loanwords is None or not _is_content_word(word):
@@ -121,6 +125,7 @@ class Glossary:
 
 
 _HANGUL_WORD = re.compile(r"[가-힣]{2,}")
+_ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9]{1,9}")
 _ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z0-9.+#\-]*")
 
 
@@ -181,6 +186,7 @@ def learn_glossary(texts: list[str], tuning: GlossarySettings) -> Glossary:
     """Every "한국어(English)" and "English(한국어)" pair in ``texts``; an English phrase glossed
     several ways keeps the most frequent Korean tokens first."""
     pairs: Counter[tuple[tuple[str, ...], tuple[str, ...]]] = Counter()
+    aliases: dict[str, tuple[str, ...]] = {}
     for text in texts:
         text = normalize(text)
         for paren in _PAREN.finditer(text):
@@ -205,13 +211,20 @@ def learn_glossary(texts: list[str], tuning: GlossarySettings) -> Glossary:
                 continue
             if key and tokens:
                 pairs[(key, tokens)] += 1
+                short = paren.group(3).strip()
+                latin = _LATIN_ALL.fullmatch(inside)
+                if paren.group(2) == "," and latin and _ALIAS.fullmatch(short):
+                    aliases.setdefault(short.lower(), tokens)
     by_phrase: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for (key, tokens), _count in pairs.most_common():
         merged = by_phrase[key]
         if len(merged) >= tuning.max_tokens_per_term:
             continue
         merged.extend(t for t in tokens if t not in merged and t not in key)
-    return Glossary({k: tuple(v[: tuning.max_tokens_per_term]) for k, v in by_phrase.items() if v})
+    return Glossary(
+        {k: tuple(v[: tuning.max_tokens_per_term]) for k, v in by_phrase.items() if v},
+        aliases=aliases,
+    )
 
 
 def glossary_of(store: ChunkStore, tuning: GlossarySettings) -> Glossary:

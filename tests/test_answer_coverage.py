@@ -8,7 +8,8 @@ from langchain_core.documents import Document
 from rag.answer.citations import MARKER
 from rag.answer.coverage import Reason, assess, corpus_has, other_numbered, other_versions
 from rag.assistant import Assistant
-from rag.config import RefusalSettings
+from rag.config import GlossarySettings, RefusalSettings
+from rag.glossary import learn_glossary
 from rag.index.store import ChunkStore
 from rag.retrieval import Hit
 from rag.text import tokenize
@@ -70,6 +71,27 @@ def test_name_only_mentioned_in_passing_is_refused() -> None:
     assert verdict.reason is Reason.NAME_NOT_EXPLAINED and verdict.names == ["rbac"]
     # Once a retrieved passage names it, the same question is answered.
     assert assess(question, [passing, about], store, RefusalSettings()).covered
+
+
+def test_a_short_form_the_notes_give_is_mentioned_where_its_term_is() -> None:
+    """"쿠버네티스(Kubernetes, k8s)" makes k8s another name of 쿠버네티스: a passage about
+    쿠버네티스 that never writes "k8s" still answers a question that does."""
+    gloss_doc = Document(
+        page_content="개요\n쿠버네티스(Kubernetes, k8s)는 컨테이너를 관리한다. 예: k8s/app.yaml",
+        metadata={"chunk_id": "a", "source": "n.md", "section": "개요"},
+    )
+    about_doc = Document(
+        page_content="배포 전략\n쿠버네티스의 Recreate 전략은 파드를 먼저 모두 종료한다.",
+        metadata={"chunk_id": "b", "source": "m.md", "section": "배포 전략"},
+    )
+    store = ChunkStore([gloss_doc, about_doc])
+    glossary = learn_glossary([gloss_doc.page_content, about_doc.page_content], GlossarySettings())
+    assert glossary.other_spellings("k8s") == ["쿠버네티스"]
+    about = Hit(about_doc, score=1.0, section_hits=("b",), dense_score=0.9)
+    question = "k8s에서 Recreate 전략은 뭐가 위험해?"
+    verdict = assess(question, [about], store, RefusalSettings())
+    assert verdict.reason is Reason.NAME_NOT_EXPLAINED and verdict.names == ["k8s"]
+    assert assess(question, [about], store, RefusalSettings(), glossary.other_spellings).covered
 
 
 def test_one_missing_term_among_known_ones_needs_a_close_passage() -> None:

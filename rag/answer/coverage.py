@@ -292,6 +292,8 @@ def _signals(
         and x not in missing
         and _is_distinctive(x)
         and not (text_has(shown, x) or compact(x) in shown_compact)
+        # ... nor as the notes gloss or spell it: "k8s" where they write 쿠버네티스.
+        and not any(w.lower() in shown for w in spelt[x])
     ]
     # While chunks still wait for their vectors (a first index embedding), a top hit with no
     # similarity is one of them: judge the question lexically, as BM25-only mode does.
