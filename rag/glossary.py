@@ -174,12 +174,17 @@ def _is_list(first: str, closer: str, rest: str) -> bool:
     that is a shorter form of the first starting with its letter is an alias, not a list:
     "쿠버네티스(Kubernetes, k8s)", "조건 변수(Condition Variable, CV)".
     """
-    if closer == ")":
-        return False
-    items = rest.split(",")  # what follows the first comma, up to the closing parenthesis
+    return closer != ")" and _alias(first, rest) is None
+
+
+def _alias(first: str, rest: str) -> str | None:
+    """The second item of a parenthesis (``rest``: what follows its first comma) when it is a
+    shorter form of the first starting with its letter ("Kubernetes, k8s"), else None."""
+    items = rest.split(",")
     second = items[0].strip()
-    alias = len(items) == 1 and second and len(second) < len(first)
-    return not (alias and second[0].lower() == first[0].lower())
+    if len(items) == 1 and second and len(second) < len(first):
+        return second if second[0].lower() == first[0].lower() else None
+    return None
 
 
 def learn_glossary(texts: list[str], tuning: GlossarySettings) -> Glossary:
@@ -211,9 +216,8 @@ def learn_glossary(texts: list[str], tuning: GlossarySettings) -> Glossary:
                 continue
             if key and tokens:
                 pairs[(key, tokens)] += 1
-                short = paren.group(3).strip()
-                latin = _LATIN_ALL.fullmatch(inside)
-                if paren.group(2) == "," and latin and _ALIAS.fullmatch(short):
+                short = _alias(inside, paren.group(3)) if paren.group(2) == "," else None
+                if short and _LATIN_ALL.fullmatch(inside) and _ALIAS.fullmatch(short):
                     aliases.setdefault(short.lower(), tokens)
     by_phrase: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for (key, tokens), _count in pairs.most_common():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from langchain_core.documents import Document
 
 from rag.config import Settings
+from rag.index import storedb
 from rag.index.store import ChunkStore
 from rag.text import tokenize
 
@@ -41,3 +43,10 @@ def section_store(sections: list[tuple[str, str]], source: str = "n.md") -> Chun
         for i, (section, text) in enumerate(sections)
     ]
     return ChunkStore(docs, [tokenize(d.page_content) for d in docs])
+
+
+def sentence_blobs(settings: Settings) -> dict[str, bytes | None]:
+    """Each chunk's sentence vectors as its committed store holds them."""
+    path = settings.index_dir / storedb.STORE_FILE
+    with contextlib.closing(storedb.connect(path, readonly=True)) as db:
+        return dict(db.execute("SELECT id, sentences FROM chunks"))

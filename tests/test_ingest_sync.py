@@ -18,10 +18,18 @@ from rag.index import storedb
 from rag.index.analysis import sentence_units
 from rag.index.store import ChunkStore
 from rag.index.vectors import open_chroma_client
-from tests.notes_helpers import offline_settings, write_note
+from tests.notes_helpers import offline_settings, sentence_blobs, write_note
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SEED_NOTE = PROJECT_DIR / "corpus" / "2025-02-11.md"
+
+
+def _seed_corpus(tmp_path: Path) -> Path:
+    """A notes folder holding a copy of the seed note."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED_NOTE, corpus / SEED_NOTE.name)
+    return corpus
 
 
 def test_broken_note_reported_rest_indexed_and_notes_untouched(tmp_path: Path) -> None:
@@ -81,9 +89,7 @@ def test_crash_mid_index_leaves_previous_index_usable(tmp_path: Path) -> None:
     """Kill a real ingest process while it embeds. The new chunks were committed before any
     vector (lexical search has them), the old index still answers its questions, and the
     next run embeds only what had no vector: no chunk is embedded twice."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED_NOTE, corpus / SEED_NOTE.name)
+    corpus = _seed_corpus(tmp_path)
     settings = offline_settings(tmp_path, corpus)
     sync_index(settings)
     old = ChunkStore.load(settings.index_dir)
@@ -235,9 +241,7 @@ def test_a_killed_rebuild_leaves_the_previous_index_answering_as_before(tmp_path
     collection (no half-built ones growing the store)."""
     import contextlib
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED_NOTE, corpus / SEED_NOTE.name)
+    corpus = _seed_corpus(tmp_path)
     body = "\n\n".join(
         f"### 주제 {i}\n주제 {i}에 대한 설명 문장이다. 추가 설명이다." for i in range(1000)
     )
@@ -276,9 +280,7 @@ def test_a_killed_rebuild_leaves_the_previous_index_answering_as_before(tmp_path
 
 def test_unchanged_note_files_are_not_read_again(tmp_path: Path) -> None:
     """A re-run reads only the notes whose files changed; the others keep their chunks."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED_NOTE, corpus / SEED_NOTE.name)
+    corpus = _seed_corpus(tmp_path)
     write_note(corpus, "b.md", "# 메모\n\n## 캐시\n캐시는 자주 쓰는 데이터를 가까이 둔다.\n")
     settings = offline_settings(tmp_path, corpus)
     first = sync_index(settings)
@@ -302,9 +304,7 @@ def test_a_new_chunking_version_reuses_the_vectors_of_unchanged_chunks(
     text is unchanged keeps its vector: only the changed chunks are embedded again."""
     import ingest.sync
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED_NOTE, corpus / SEED_NOTE.name)
+    corpus = _seed_corpus(tmp_path)
     settings = offline_settings(tmp_path, corpus)
     first = sync_index(settings)
     before = _answers(settings)
@@ -321,13 +321,6 @@ def test_a_new_chunking_version_reuses_the_vectors_of_unchanged_chunks(
     assert (again.added, again.vectors_reused) == (first.total, 0)
 
 
-def _sentence_rows(settings: Settings) -> dict[str, bytes | None]:
-    with contextlib.closing(
-        storedb.connect(settings.index_dir / storedb.STORE_FILE, readonly=True)
-    ) as db:
-        return dict(db.execute("SELECT id, sentences FROM chunks"))
-
-
 def test_every_sentence_has_its_vector_kept_through_a_rebuild_and_a_lost_mark(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -336,14 +329,12 @@ def test_every_sentence_has_its_vector_kept_through_a_rebuild_and_a_lost_mark(
     without them (a run killed after the upsert) gets them at the next run."""
     import ingest.sync
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED_NOTE, corpus / SEED_NOTE.name)
+    corpus = _seed_corpus(tmp_path)
     settings = offline_settings(tmp_path, corpus)
     sync_index(settings)
     store = ChunkStore.load(settings.index_dir)
     assert store is not None
-    first = _sentence_rows(settings)
+    first = sentence_blobs(settings)
     dim = 384  # multilingual-e5-small
     min_chars = settings.index.sentence_vector_min_chars
     for doc in store.docs:
@@ -354,13 +345,13 @@ def test_every_sentence_has_its_vector_kept_through_a_rebuild_and_a_lost_mark(
     monkeypatch.setattr(ingest.sync, "CHUNKING_VERSION", "next")
     upgraded = sync_index(settings)
     assert upgraded.rebuilt and upgraded.added == 0
-    assert _sentence_rows(settings) == first
+    assert sentence_blobs(settings) == first
 
     lost = sorted(first)[:3]
     with contextlib.closing(storedb.connect(settings.index_dir / storedb.STORE_FILE)) as db:
         db.executemany("UPDATE chunks SET sentences = NULL WHERE id = ?", [(c,) for c in lost])
     sync_index(settings)
-    assert _sentence_rows(settings) == first
+    assert sentence_blobs(settings) == first
 
 
 def test_a_run_that_changes_nothing_keeps_the_loaded_store(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ dirs answer exactly as the writer does, and see a re-index within seconds."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -19,8 +18,7 @@ import pytest
 from ingest.sync import sync_index
 from rag.assistant import Assistant
 from rag.config import PROJECT_ROOT, Settings
-from rag.index import storedb
-from tests.notes_helpers import offline_settings, write_note
+from tests.notes_helpers import offline_settings, sentence_blobs, write_note
 
 SEED_NOTE = PROJECT_ROOT / "corpus" / "2025-02-11.md"
 QUESTIONS = (
@@ -59,12 +57,6 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
         proc.wait(timeout=20)
 
 
-def _sentences(settings: Settings) -> dict[str, bytes | None]:
-    path = settings.index_dir / storedb.STORE_FILE
-    with contextlib.closing(storedb.connect(path, readonly=True)) as db:
-        return dict(db.execute("SELECT id, sentences FROM chunks"))
-
-
 def _answers(settings: Settings) -> list[tuple[str, list[str]]]:
     assistant = Assistant(settings)
     return [(a.answer, [c.location for c in a.citations]) for a in map(assistant.ask, QUESTIONS)]
@@ -90,7 +82,7 @@ def test_empty_index_dirs_answer_like_the_writer_and_follow_a_reindex(
     assert not reader.index_dir.exists()
     assert _answers(reader) == expected
     # It ranks alike because it has the writer's sentence vectors too (from the records).
-    assert _sentences(reader) == _sentences(writer) and any(_sentences(writer).values())
+    assert sentence_blobs(reader) == sentence_blobs(writer) and any(sentence_blobs(writer).values())
 
     # A third process, through the CLI, from nothing.
     env = {

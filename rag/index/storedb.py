@@ -264,16 +264,21 @@ def read_vectors(
 
 
 def read_sentences(db: sqlite3.Connection, rowids: list[int]) -> list[tuple[int, bytes]]:
-    """(rowid, sentence vector bytes) of those chunks that have them."""
-    column = _sentences_column(db)
+    """(rowid, sentence vector bytes) of those chunks that have them; none in a store written
+    before they were kept (asked on every question, so the column is not looked up first)."""
     out: list[tuple[int, bytes]] = []
     for i in range(0, len(rowids), 500):
         part = rowids[i : i + 500]
         sql = (
-            f"SELECT rowid, {column} FROM chunks WHERE {column} IS NOT NULL AND rowid IN "
+            "SELECT rowid, sentences FROM chunks WHERE sentences IS NOT NULL AND rowid IN "
             f"({','.join('?' * len(part))})"
         )
-        out.extend(db.execute(sql, part))
+        try:
+            out.extend(db.execute(sql, part))
+        except sqlite3.OperationalError as error:
+            if "no such column" not in str(error):
+                raise
+            return []
     return out
 
 
